@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/config"
+)
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("audit", stderr)
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at least this `severity` (info, warning, error)")
+	target := fs.String("target", "", "audit only the target with this `name`")
+	gorootDir := fs.String("goroot", "", "check this GOROOT instead of the resolved one")
+	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
+	workers := fs.Int("workers", 0, "directories read at once (default 4 per CPU)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "gomaint audit: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	threshold, err := audit.ParseSeverity(*failOn)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint audit: --fail-on:", err)
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint audit:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if *target != "" {
+		if !selectTarget(cfg, *target) {
+			fmt.Fprintf(stderr, "gomaint audit: no target named %q in %s\n", *target, configName(cfg))
+			return exitUsage
+		}
+	}
+	req := audit.Request{Config: cfg, Environ: os.Environ(), GOROOT: *gorootDir, ExpectVersion: *expect,
+		Sink: sink, Workers: *workers}
+	terminal := isTerminal(os.Stdout) && !*asJSON
+	if isTerminal(os.Stderr) {
+		req.Progress = progress(stderr)
+	}
+	rep := audit.Run(ctx, req)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "gomaint audit:", err)
+		}
+	} else {
+		printReport(stdout, rep, terminal)
+	}
+	return auditStatus(rep, threshold)
+}
+
+// auditStatus: 78 for an unusable GOROOT when it is required, else 1 for a
+// finding at or above the threshold.
+func auditStatus(rep *audit.Report, threshold audit.Severity) int {
+	if !rep.GOROOT.OK && rep.GOROOTRequired {
+		return exitConfig
+	}
+	if worst, any := rep.Worst(); any && worst >= threshold {
+		return exitFindings
+	}
+	return exitOK
+}
+
+func selectTarget(cfg *config.Config, name string) bool {
+	for _, t := range cfg.Targets {
+		if t.Name == name {
+			cfg.Targets = []config.Target{t}
+			return true
+		}
+	}
+	return false
+}
+
+func configName(cfg *config.Config) string {
+	if cfg.File == "" {
+		return "the built-in configuration"
+	}
+	return cfg.File
+}
+
+// progress shows a progress line for walks that take over a second.
+func progress(w io.Writer) func(string, *atomic.Int64) func() {
+	return func(name string, n *atomic.Int64) func() {
+		done := make(chan struct{})
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			shown := false
+			t := time.NewTimer(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					if shown {
+						fmt.Fprint(w, "\r\033[K")
+					}
+					return
+				case <-t.C:
+					fmt.Fprintf(w, "\r\033[Kscanning %s: %d entries", name, n.Load())
+					shown = true
+					t.Reset(200 * time.Millisecond)
+				}
+			}
+		}()
+		return func() { close(done); <-finished }
+	}
+}
+
+// Colours for a terminal.
+var colours = map[audit.Severity]string{audit.Error: "\033[31m", audit.Warning: "\033[33m", audit.Info: "\033[36m"}
+
+func printReport(w io.Writer, rep *audit.Report, colour bool) {
+	paint := func(s audit.Severity, text string) string {
+		if !colour {
+			return text
+		}
+		return colours[s] + text + "\033[0m"
+	}
+	g := rep.GOROOT
+	if g.OK {
+		fmt.Fprintf(w, "GOROOT  %s (%s)\n", g.Path, g.Version)
+	} else {
+		fmt.Fprintf(w, "GOROOT  %s\n", paint(audit.Error, g.Reason))
+	}
+	for _, c := range rep.Caches {
+		fmt.Fprintf(w, "%-7s %s\n", c.Name, orNone(c.Path))
+		switch {
+		case c.Facts == nil && !c.Exists && c.Path != "":
+			fmt.Fprintf(w, "        does not exist yet (go creates it on first use)\n")
+		case c.Facts == nil:
+		default:
+			f := c.Facts
+			limit := "no limit"
+			if c.LimitBytes > 0 {
+				limit = "limit " + config.FormatSize(c.LimitBytes)
+			}
+			fmt.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
+				config.FormatSize(f.DiskBytes), config.FormatSize(f.Bytes), f.Files, f.Dirs, limit, c.Owner)
+			fmt.Fprintf(w, "        %s\n", layoutLine(c.Kind, f.Layout.Actions, f.Layout.Outputs, f.Layout.ExecDirs,
+				f.Layout.Versions, f.Layout.Downloads, f.Layout.Toolchains, f.Layout.VCSDirs))
+			if f.Files > 0 {
+				fmt.Fprintf(w, "        last used %s .. %s\n", day(f.OldestUnix), day(f.NewestUnix))
+			}
+			fmt.Fprintf(w, "        %s at %s (%s), %s and %d inodes free\n",
+				c.FS.Type, c.FS.MountPoint, strings.Join(c.FS.Options, ","), config.FormatSize(c.FS.FreeBytes), c.FS.FreeInodes)
+		}
+	}
+	fmt.Fprintln(w)
+	if len(rep.Findings) == 0 {
+		fmt.Fprintln(w, "No findings: the caches and GOROOT are healthy.")
+		return
+	}
+	fmt.Fprintf(w, "%d findings:\n", len(rep.Findings))
+	for _, f := range rep.Findings {
+		where := f.Cache
+		if where == "" {
+			where = "goroot"
+		}
+		fmt.Fprintf(w, "  %s %s [%s] %s\n", paint(f.Severity, fmt.Sprintf("%-7s", f.Severity)), f.Code, where, f.Detail)
+		fmt.Fprintf(w, "          fix: %s\n", f.Fix)
+	}
+}
+
+func layoutLine(kind string, actions, outputs, execs, versions, downloads, toolchains, vcs int64) string {
+	if kind == "build" {
+		return fmt.Sprintf("%d action entries, %d outputs, %d cached executables", actions, outputs, execs)
+	}
+	return fmt.Sprintf("%d module versions, %d downloads, %d toolchains, %d vcs checkouts", versions, downloads, toolchains, vcs)
+}
+
+func orNone(p string) string {
+	if p == "" {
+		return "(none)"
+	}
+	return p
+}
+
+func day(unix int64) string { return time.Unix(unix, 0).Format("2006-01-02 15:04") }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/journal"
+)
+
+// cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
+// ExecStartPre= in other units, so the line must read well in
+// `systemctl status`.
+func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("check goroot", stderr)
+	c.register(fs)
+	dir := fs.String("goroot", "", "check this `directory` instead of the resolved GOROOT")
+	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint check goroot:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	req := goroot.Request{Path: cfg.GOROOT.Path, ExpectVersion: cfg.GOROOT.ExpectVersion, EnvGOROOT: os.Getenv("GOROOT")}
+	if *dir != "" {
+		req.Path = *dir
+	}
+	if *expect != "" {
+		if _, ok := config.ParseGoVersion(*expect); !ok {
+			fmt.Fprintf(stderr, "gomaint check goroot: --expect-version %q is not a Go version such as go1.22\n", *expect)
+			return exitUsage
+		}
+		req.ExpectVersion = *expect
+	}
+	if req.Path == "" && req.EnvGOROOT == "" {
+		if env := discover.Resolve(ctx, os.Environ()); env.Source == "go env" {
+			req.GoEnvGOROOT = env.GOROOT
+		}
+	}
+	res := goroot.Check(ctx, req)
+	emitGOROOT(sink, res)
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(res)
+	} else if res.OK {
+		fmt.Fprintf(stdout, "GOROOT %s is usable: %s\n", res.Path, res.Version)
+	} else {
+		fmt.Fprintf(stderr, "gomaint: %s: %s; fix: %s\n", res.Code, res.Reason, res.Fix)
+	}
+	if !res.OK {
+		return exitConfig
+	}
+	return exitOK
+}
+
+func emitGOROOT(sink journal.Sink, res goroot.Result) {
+	fields := map[string]string{"GOMAINT_GOROOT": res.Path}
+	if res.OK {
+		fields["GOMAINT_GO_VERSION"] = res.Version
+		journal.Emit(sink, journal.Event{Type: journal.GorootOK, Priority: journal.Info,
+			Message: fmt.Sprintf("GOROOT %s is usable (%s)", res.Path, res.Version), Fields: fields})
+		return
+	}
+	fields["GOMAINT_FINDING"], fields["GOMAINT_REASON"], fields["GOMAINT_FIX"] = res.Code, res.Reason, res.Fix
+	journal.Emit(sink, journal.Event{Type: journal.Findings[res.Code], Priority: journal.Err,
+		Message: res.Code + ": " + res.Reason, Fields: fields})
+}
+
+func cmdConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "check" && args[0] != "show") {
+		fmt.Fprintln(stderr, "gomaint: usage: gomaint config check [FILE] | gomaint config show")
+		return exitUsage
+	}
+	var c common
+	fs := newFlags("config "+args[0], stderr)
+	c.register(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return exitUsage
+	}
+	if args[0] == "check" && len(pos) == 1 {
+		c.config = pos[0]
+	} else if len(pos) > 0 {
+		fmt.Fprintf(stderr, "gomaint config %s: unexpected argument %q\n", args[0], pos[len(pos)-1])
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint config:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if args[0] == "check" {
+		fmt.Fprintf(stdout, "%s: ok, %d targets\n", configName(cfg), len(cfg.Targets))
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "# effective %s configuration, from %s\n", cfg.Scope, configName(cfg))
+	if err := toml.NewEncoder(stdout).Encode(cfg); err != nil {
+		fmt.Fprintln(stderr, "gomaint config show:", err)
+		return exitConfig
+	}
+	return exitOK
+}

@@ -1,0 +1,188 @@
+// Command gomaint keeps Go toolchain caches healthy. This file only parses
+// flags and calls the engine under maint/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
+)
+
+// Exit statuses (DESIGN.md).
+const (
+	exitOK       = 0
+	exitFindings = 1  // a finding at or above --fail-on
+	exitUsage    = 2  // bad command line
+	exitConfig   = 78 // EX_CONFIG: configuration or environment unusable
+)
+
+// version is stamped by the build (-ldflags "-X main.version=...").
+var version = ""
+
+const usage = `gomaint keeps Go build and module caches healthy.
+
+Usage:
+  gomaint audit [--json] [--fail-on SEVERITY] [--target NAME]
+  gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
+  gomaint config check [FILE]
+  gomaint config show
+  gomaint version
+
+Flags for every command:
+  --config FILE   configuration file (default: ~/.config/gomaint/gomaint.toml,
+                  or /etc/gomaint/gomaint.toml with --system)
+  --system        work on the system configuration's targets, not your own caches
+  --log WHERE     where events go: auto, journal, stderr or none (default auto)
+
+Exit status: 0 healthy, 1 findings at or above --fail-on, 2 usage error,
+78 configuration or GOROOT unusable.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "audit":
+		return cmdAudit(ctx, rest, stdout, stderr)
+	case "check":
+		if len(rest) == 0 || rest[0] != "goroot" {
+			fmt.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")
+			return exitUsage
+		}
+		return cmdCheckGOROOT(ctx, rest[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "gomaint", versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "gomaint: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}
+
+// common holds the flags every command takes.
+type common struct {
+	config string
+	system bool
+	log    string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "configuration `file`")
+	fs.BoolVar(&c.system, "system", false, "work on the system configuration's targets")
+	fs.StringVar(&c.log, "log", "auto", "where events go: auto, journal, stderr or none")
+}
+
+func (c *common) scope() config.Scope {
+	if c.system {
+		return config.System
+	}
+	return config.User
+}
+
+// newFlags makes a flag set that reports errors without exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gomaint "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args, allowing flags after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// loadConfig loads the configuration, printing any rejection and sending a
+// config event; ok is false when the caller must exit 78.
+func loadConfig(c *common, sink journal.Sink, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(c.scope(), c.config, os.Getenv)
+	if err == nil {
+		return cfg, true
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "gomaint: "+line)
+	}
+	var ce *config.Error
+	fields := map[string]string{}
+	if errors.As(err, &ce) {
+		fields["GOMAINT_CONFIG_FILE"] = ce.File
+		fields["GOMAINT_CONFIG_LINE"] = journal.Int(int64(ce.Line))
+		fields["GOMAINT_CONFIG_KEY"] = ce.Key
+	}
+	journal.Emit(sink, journal.Event{Type: journal.ConfigInvalid, Priority: journal.Err,
+		Message: "configuration rejected: " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: fields})
+	return nil, false
+}
+
+// sinkFor returns the event sink --log asks for.
+func sinkFor(where string) (journal.Sink, error) {
+	switch where {
+	case "auto":
+		return journal.Auto(isTerminal(os.Stderr)), nil
+	case "journal":
+		return journal.Journald{}, nil
+	case "stderr":
+		return &journal.Lines{W: os.Stderr}, nil
+	case "none":
+		return journal.Discard{}, nil
+	}
+	return nil, fmt.Errorf("--log %q: use auto, journal, stderr or none", where)
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "devel-" + s.Value[:12]
+			}
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "devel"
+}

@@ -1,0 +1,24 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+func init() { register(checkScan) }
+
+// checkScan: what could not be read makes every figure a lower bound.
+func checkScan(c *Context, cache *Cache) []Finding {
+	if cache.ScanErr != nil {
+		return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Error,
+			Detail: fmt.Sprintf("cannot read the cache: %v", cache.ScanErr),
+			Fix:    fmt.Sprintf("make %s a directory readable by %s", shellQuote(cache.Path), userName(cache.Owner))}}
+	}
+	if !scanned(cache) || cache.Facts.Unreadable.Count == 0 {
+		return nil
+	}
+	u := cache.Facts.Unreadable
+	return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Warning, Count: u.Count,
+		Detail: fmt.Sprintf("%d entries could not be read, so sizes are lower bounds: %s", u.Count, strings.Join(u.Paths, "; ")),
+		Fix:    fmt.Sprintf("sudo chown -R %s: %s", userName(cache.Owner), shellQuote(cache.Path))}}
+}

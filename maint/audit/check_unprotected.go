@@ -1,0 +1,51 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/tmpfiles"
+)
+
+func init() { register(checkUnprotected) }
+
+// checkUnprotected: a tmpfiles.d rule ages the cache's contents (or empties
+// it at boot) and no `x` line excludes it.
+func checkUnprotected(c *Context, cache *Cache) []Finding {
+	if cache.Path == "" || c.Tmpfiles == nil {
+		return nil
+	}
+	rules, err := c.Tmpfiles()
+	if err != nil || len(rules) == 0 {
+		return nil // no systemd-tmpfiles, nothing cleans
+	}
+	v := tmpfiles.Judge(rules, cache.Path)
+	if v.Protected() {
+		return nil
+	}
+	r := v.Cleaner
+	if v.AtBoot {
+		return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+			Detail: fmt.Sprintf("%s:%d (%s %s) empties %s at every boot, and no tmpfiles.d line can exclude it",
+				r.File, r.Line, r.Type, r.Path, cache.Path),
+			Fix: moveFix(c, cache)}}
+	}
+	conf := "/etc/tmpfiles.d/gomaint-local.conf"
+	prefix := "sudo "
+	if c.Scope == config.User && r.File != "" && !isSystemFile(r.File) {
+		conf, prefix = "~/.config/user-tmpfiles.d/gomaint.conf", ""
+	}
+	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line excludes %s",
+			r.File, r.Line, r.Type, r.Path, r.Age, r.Age, cache.Path),
+		Fix: fmt.Sprintf("echo 'x %s' | %stee -a %s", cache.Path, prefix, conf)}}
+}
+
+func isSystemFile(f string) bool {
+	for _, d := range []string{"/etc/tmpfiles.d/", "/run/tmpfiles.d/", "/usr/lib/tmpfiles.d/", "/usr/local/lib/tmpfiles.d/", "/lib/tmpfiles.d/"} {
+		if len(f) > len(d) && f[:len(d)] == d {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,23 @@
+package audit
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+func init() { register(checkWorldWritable) }
+
+// checkWorldWritable: a cache entry any user can write lets anyone plant
+// build outputs that other users' builds will link. For sharing, the group
+// is the trust boundary, never "other".
+func checkWorldWritable(c *Context, cache *Cache) []Finding {
+	if !scanned(cache) || cache.Facts.WorldWrite.Count == 0 {
+		return nil
+	}
+	w := cache.Facts.WorldWrite
+	return []Finding{{Code: "WORLD_WRITABLE", Severity: Error, Path: path.Join(cache.Path, w.Paths[0]), Count: w.Count,
+		Detail: fmt.Sprintf("%d entries are writable by every user (e.g. %s): anyone could plant outputs that other builds use",
+			w.Count, strings.Join(w.Paths, ", ")),
+		Fix: "chmod -R o-w " + shellQuote(cache.Path)}}
+}

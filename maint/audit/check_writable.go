@@ -1,0 +1,58 @@
+package audit
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+func init() { register(checkWritable) }
+
+// checkWritable: the cache owner must be able to create entries, and to
+// rewrite the files go rewrites. An unwritable trim.txt is called out on its
+// own: once a day every build then fails with "go: failed to trim cache".
+func checkWritable(c *Context, cache *Cache) []Finding {
+	if !scanned(cache) {
+		return nil
+	}
+	owner := userName(cache.Owner)
+	if cache.FS.Has("ro") {
+		return []Finding{{Code: "CACHE_NOT_WRITABLE", Severity: Error,
+			Detail: fmt.Sprintf("%s is on a read-only mount (%s): go cannot add entries", cache.Path, cache.FS.MountPoint),
+			Fix:    fmt.Sprintf("remount %s read-write, or move %s to a writable file system", cache.FS.MountPoint, envName(cache))}}
+	}
+	nw := cache.Facts.NotWritable
+	if nw.Count == 0 {
+		return nil
+	}
+	fix := fmt.Sprintf("sudo chown -R %s: %s && chmod u+w %s", owner, cache.Path, strings.Join(quoteAll(cache.Path, nw.Paths), " "))
+	var out []Finding
+	for _, p := range nw.Paths {
+		if p == "trim.txt" {
+			out = append(out, Finding{Code: "CACHE_NOT_WRITABLE", Severity: Error, Path: path.Join(cache.Path, p), Count: 1,
+				Detail: fmt.Sprintf("trim.txt is not writable by %s: when a daily trim is due, every build fails with \"go: failed to trim cache: ... permission denied\"", owner),
+				Fix:    fix})
+		}
+	}
+	out = append(out, Finding{Code: "CACHE_NOT_WRITABLE", Severity: Error, Path: path.Join(cache.Path, nw.Paths[0]), Count: nw.Count,
+		Detail: fmt.Sprintf("%d directories or files that go writes are not writable by %s (e.g. %s): builds fail with \"permission denied\"",
+			nw.Count, owner, strings.Join(nw.Paths, ", ")),
+		Fix: fix})
+	return out
+}
+
+func quoteAll(root string, rel []string) []string {
+	out := make([]string, len(rel))
+	for i, r := range rel {
+		out[i] = shellQuote(path.Join(root, r))
+	}
+	return out
+}
+
+// shellQuote quotes a path for a copy-and-paste command line.
+func shellQuote(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-@+=:,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

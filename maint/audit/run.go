@@ -1,0 +1,283 @@
+// Package audit runs the checks over every target and reports findings.
+//
+// Run is the one entry point every front door uses: it resolves targets,
+// checks GOROOT, walks each cache once (read-only), runs the registered
+// checks, and emits one audit event per cache and one event per finding.
+package audit
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/scan"
+	"github.com/gomaint/gomaint/maint/tmpfiles"
+)
+
+// SchemaVersion is the version of the JSON report; it changes only when a
+// field changes meaning or goes away.
+const SchemaVersion = 1
+
+// Request is one audit.
+type Request struct {
+	Config  *config.Config
+	Environ []string // the environment whose caches are audited
+	// GOROOT and ExpectVersion override the configuration when set.
+	GOROOT, ExpectVersion string
+	Sink                  journal.Sink
+	// Progress, when set, is called as each cache's walk starts; the
+	// function it returns is called when the walk ends.
+	Progress func(target string, entries *atomic.Int64) (done func())
+	Workers  int
+}
+
+// Report is the result of an audit; its JSON form is the stable schema.
+type Report struct {
+	Version  int           `json:"version"`
+	Scope    string        `json:"scope"`
+	Config   string        `json:"config"`
+	GOROOT   goroot.Result `json:"goroot"`
+	Go       GoEnv         `json:"go"`
+	Caches   []CacheReport `json:"caches"`
+	Findings []Finding     `json:"findings"`
+	// GOROOTRequired makes a bad GOROOT fatal (exit 78).
+	GOROOTRequired bool `json:"goroot_required"`
+}
+
+// GoEnv is what discovery found.
+type GoEnv struct {
+	Source      string `json:"source"` // "go env" or "defaults"
+	GoCmd       string `json:"gocmd,omitempty"`
+	GOFLAGS     string `json:"goflags,omitempty"`
+	GOTOOLCHAIN string `json:"gotoolchain,omitempty"`
+	GOENV       string `json:"goenv,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// CacheReport is one cache in the report.
+type CacheReport struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	Path     string `json:"path"`
+	Owner    string `json:"owner"`
+	OwnerUID uint32 `json:"owner_uid"`
+	Exists   bool   `json:"exists"`
+	*facts.Facts
+	FS         *scan.FS `json:"fs,omitempty"`
+	LimitBytes int64    `json:"limit_bytes"`
+	ScanMS     int64    `json:"scan_ms"`
+}
+
+// Worst returns the highest severity among the findings, and false if none.
+func (r *Report) Worst() (Severity, bool) {
+	worst, any := Info, false
+	for _, f := range r.Findings {
+		if !any || f.Severity > worst {
+			worst, any = f.Severity, true
+		}
+	}
+	return worst, any
+}
+
+// Run audits every target of the request's configuration.
+func Run(ctx context.Context, req Request) *Report {
+	cfg := req.Config
+	now := time.Now()
+	getenv := discover.EnvFrom(req.Environ)
+	env := discover.Resolve(ctx, req.Environ)
+
+	// GOROOT and the tmpfiles rules are independent of the walks.
+	var rootRes goroot.Result
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rootRes = checkGOROOT(ctx, req, env)
+	}()
+	rules := lazyTmpfiles(ctx, cfg.Scope, getenv, req.Environ)
+
+	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules}
+	rep := &Report{Version: SchemaVersion, Scope: cfg.Scope.String(), Config: cfg.File, GOROOTRequired: cfg.GOROOT.Required,
+		Go: GoEnv{Source: env.Source, GoCmd: env.GoCmd, GOFLAGS: env.GOFLAGS, GOTOOLCHAIN: env.GOTOOLCHAIN, GOENV: env.GOENV}}
+	if env.GoErr != nil {
+		rep.Go.Error = env.GoErr.Error()
+	}
+	if rep.Config == "" {
+		rep.Config = "(built-in defaults)"
+	}
+	var caches []*Cache
+	for _, t := range cfg.Targets {
+		cache := resolve(t, env, cfg.Scope)
+		start := time.Now()
+		gather(ctx, cache, req, now)
+		caches = append(caches, cache)
+		cr := CacheReport{Name: t.Name, Kind: string(t.Kind), Path: cache.Path, Owner: userName(cache.Owner), OwnerUID: cache.Owner,
+			Exists: cache.Exists, Facts: cache.Facts, LimitBytes: int64(t.MaxSize), ScanMS: time.Since(start).Milliseconds()}
+		if cache.Facts != nil {
+			cr.FS = &cache.FS
+		}
+		rep.Caches = append(rep.Caches, cr)
+	}
+	wg.Wait()
+	rep.GOROOT = rootRes
+	if !rootRes.OK {
+		sev := Warning
+		if cfg.GOROOT.Required {
+			sev = Error
+		}
+		rep.Findings = append(rep.Findings, Finding{Code: rootRes.Code, Severity: sev, Path: rootRes.Path, Detail: rootRes.Reason, Fix: rootRes.Fix})
+	}
+	for _, cache := range caches {
+		rep.Findings = append(rep.Findings, runChecks(c, cache)...)
+	}
+	emit(req.Sink, rep, caches)
+	return rep
+}
+
+func checkGOROOT(ctx context.Context, req Request, env discover.Env) goroot.Result {
+	gr := goroot.Request{Path: req.Config.GOROOT.Path, ExpectVersion: req.Config.GOROOT.ExpectVersion,
+		EnvGOROOT: discover.EnvFrom(req.Environ)("GOROOT")}
+	if env.Source == "go env" {
+		gr.GoEnvGOROOT = env.GOROOT
+	}
+	if req.GOROOT != "" {
+		gr.Path = req.GOROOT
+	}
+	if req.ExpectVersion != "" {
+		gr.ExpectVersion = req.ExpectVersion
+	}
+	return goroot.Check(ctx, gr)
+}
+
+// resolve turns a configured target into a cache path and owner.
+func resolve(t config.Target, env discover.Env, scope config.Scope) *Cache {
+	cache := &Cache{Target: t, Path: t.Path, Owner: uint32(os.Getuid())}
+	if cache.Path == "" {
+		if t.Kind == config.Build {
+			cache.Path = env.GOCACHE
+		} else {
+			cache.Path = env.GOMODCACHE
+		}
+	}
+	switch {
+	case t.Kind == config.Build && cache.Path == "off":
+		cache.Disabled = true
+		return cache
+	case cache.Path == "" || !filepath.IsAbs(cache.Path):
+		cache.Unresolved = true
+		return cache
+	}
+	real, err := filepath.EvalSymlinks(cache.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return cache // go creates it on first use
+	case err != nil:
+		cache.ScanErr = err
+		return cache
+	}
+	cache.Path, cache.Exists = real, true
+	return cache
+}
+
+// gather walks an existing cache and fills its facts.
+func gather(ctx context.Context, cache *Cache, req Request, now time.Time) {
+	if !cache.Exists || cache.ScanErr != nil {
+		return
+	}
+	fd, root, err := scan.OpenRoot(cache.Path)
+	if err != nil {
+		cache.ScanErr = err
+		return
+	}
+	defer unix.Close(fd)
+	if req.Config.Scope == config.System {
+		cache.Owner = root.Stat.Uid // a system cache belongs to whoever owns its root
+	}
+	cache.FS = scan.DescribeFS(root)
+	var entries atomic.Int64
+	if req.Progress != nil {
+		defer req.Progress(cache.Target.Name, &entries)()
+	}
+	f, err := facts.Gather(ctx, fd, root, facts.Options{
+		Build: cache.Target.Kind == config.Build, Writer: identity(cache.Owner), Now: now,
+		Workers: req.Workers, Entries: &entries,
+	})
+	cache.Facts, cache.ScanErr = f, err
+}
+
+// identity returns uid with its groups: the process's own when it is the
+// caller, else from the group database.
+func identity(uid uint32) facts.Identity {
+	id := facts.Identity{UID: uid}
+	if int(uid) == os.Getuid() {
+		id.GIDs = append(id.GIDs, uint32(os.Getgid()))
+		if gs, err := os.Getgroups(); err == nil {
+			for _, g := range gs {
+				id.GIDs = append(id.GIDs, uint32(g))
+			}
+		}
+		return id
+	}
+	if u, err := user.LookupId(strconv.Itoa(int(uid))); err == nil {
+		if gs, err := u.GroupIds(); err == nil {
+			for _, g := range gs {
+				if n, err := strconv.ParseUint(g, 10, 32); err == nil {
+					id.GIDs = append(id.GIDs, uint32(n))
+				}
+			}
+		}
+	}
+	return id
+}
+
+// userName returns "name" for a uid, or "uid N" when it has no name.
+func userName(uid uint32) string {
+	if u, err := user.LookupId(strconv.Itoa(int(uid))); err == nil {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(int(uid))
+}
+
+// lazyTmpfiles loads the tmpfiles.d rules in force in the background, and
+// returns a function that waits for them.
+func lazyTmpfiles(ctx context.Context, scope config.Scope, getenv discover.Getenv, environ []string) func() ([]tmpfiles.Rule, error) {
+	var rules []tmpfiles.Rule
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rules, err = tmpfiles.Load(ctx, false, tmpfiles.SystemSpecifiers(), environ)
+		if err != nil || scope != config.User {
+			return
+		}
+		home := getenv("HOME")
+		dir := func(xdg, def string) string {
+			if d := getenv(xdg); filepath.IsAbs(d) {
+				return d
+			}
+			return filepath.Join(home, def)
+		}
+		spec := tmpfiles.UserSpecifiers(home, dir("XDG_CACHE_HOME", ".cache"), dir("XDG_CONFIG_HOME", ".config"), getenv("XDG_RUNTIME_DIR"))
+		if user, uerr := tmpfiles.Load(ctx, true, spec, environ); uerr == nil {
+			rules = append(rules, user...)
+		}
+	}()
+	return func() ([]tmpfiles.Rule, error) {
+		<-done
+		return rules, err
+	}
+}

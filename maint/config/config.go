@@ -1,0 +1,285 @@
+// Package config loads gomaint's TOML configuration over built-in defaults.
+//
+// No file is ever required: a missing default file means the built-in
+// defaults. Every rejected input is reported as an *Error naming the file,
+// line, key and reason, so a person can fix it without reading code.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Scope says whose caches a command works on.
+type Scope int
+
+const (
+	// User works on the invoking user's caches, as `go env` resolves them.
+	User Scope = iota
+	// System works on the targets of the system configuration.
+	System
+)
+
+func (s Scope) String() string {
+	if s == System {
+		return "system"
+	}
+	return "user"
+}
+
+// Kind is the kind of Go cache a target is.
+type Kind string
+
+const (
+	Build Kind = "build" // GOCACHE
+	Mod   Kind = "mod"   // GOMODCACHE
+)
+
+// Config is the effective configuration: defaults with a file laid over them.
+type Config struct {
+	// File is the file the configuration came from; empty for built-in defaults.
+	File    string   `toml:"-"`
+	Scope   Scope    `toml:"-"`
+	GOROOT  GOROOT   `toml:"goroot"`
+	Targets []Target `toml:"target"`
+}
+
+// GOROOT says what a usable Go installation is for this machine or user.
+type GOROOT struct {
+	// Required makes a missing or invalid GOROOT fatal (exit 78).
+	Required bool `toml:"required"`
+	// Path overrides the GOROOT that the go command would use.
+	Path string `toml:"path,omitempty"`
+	// ExpectVersion is the oldest acceptable Go version, e.g. "go1.22".
+	ExpectVersion string `toml:"expect_version,omitempty"`
+}
+
+// Target is one cache that gomaint looks after.
+type Target struct {
+	Name string `toml:"name"`
+	Kind Kind   `toml:"kind"`
+	// Path is the cache root; empty means resolved as the go command would.
+	Path string `toml:"path"`
+	// MaxSize is the size above which the cache is over its limit; 0 is none.
+	MaxSize Size `toml:"max_size"`
+	// LowDiskPercent and LowInodesPercent: free space or inodes of the cache's
+	// file system below this percentage are findings.
+	LowDiskPercent   float64 `toml:"low_disk_percent"`
+	LowInodesPercent float64 `toml:"low_inodes_percent"`
+	// ToolchainMaxAge: GOTOOLCHAIN downloads unused for longer are stale.
+	ToolchainMaxAge Duration `toml:"toolchain_max_age"`
+}
+
+// Default paths of the configuration file.
+const SystemFile = "/etc/gomaint/gomaint.toml"
+
+// UserFile is $XDG_CONFIG_HOME/gomaint/gomaint.toml, else ~/.config/gomaint/gomaint.toml.
+func UserFile(getenv func(string) string) string {
+	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "gomaint", "gomaint.toml")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config", "gomaint", "gomaint.toml")
+	}
+	return ""
+}
+
+// Default returns the built-in configuration for a scope.
+func Default(scope Scope) *Config {
+	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}}
+	buildPath, modPath := "", ""
+	if scope == System {
+		buildPath, modPath = "/var/cache/go/build", "/var/cache/go/mod"
+	}
+	c.Targets = []Target{defaultTarget("build", Build, buildPath), defaultTarget("mod", Mod, modPath)}
+	return c
+}
+
+func defaultTarget(name string, kind Kind, path string) Target {
+	return Target{
+		Name: name, Kind: kind, Path: path,
+		LowDiskPercent: 5, LowInodesPercent: 5,
+		ToolchainMaxAge: Duration(30 * 24 * time.Hour),
+	}
+}
+
+// Load reads the configuration for a scope. An explicit file must exist; the
+// default file of the scope may be absent, which means built-in defaults.
+func Load(scope Scope, explicit string, getenv func(string) string) (*Config, error) {
+	file := explicit
+	if file == "" {
+		file = SystemFile
+		if scope == User {
+			file = UserFile(getenv)
+		}
+	}
+	data, err := os.ReadFile(file)
+	if explicit == "" && (file == "" || errors.Is(err, fs.ErrNotExist)) {
+		return Default(scope), nil
+	}
+	if err != nil {
+		return nil, &Error{File: file, Reason: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+	}
+	return Parse(scope, file, data)
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// raw mirrors the file: targets stay undecoded until each is laid over the
+// default target, so omitted keys keep their defaults.
+type raw struct {
+	GOROOT  GOROOT           `toml:"goroot"`
+	Targets []toml.Primitive `toml:"target"`
+}
+
+// Parse decodes and validates data read from file.
+func Parse(scope Scope, file string, data []byte) (*Config, error) {
+	c := Default(scope)
+	c.File = file
+	loc := locate(data)
+	r := raw{GOROOT: c.GOROOT}
+	md, err := toml.Decode(string(data), &r)
+	if err != nil {
+		return nil, decodeError(file, err)
+	}
+	c.GOROOT = r.GOROOT
+	if len(r.Targets) > 0 {
+		c.Targets = nil
+	}
+	var errs []error
+	for i, p := range r.Targets {
+		t := defaultTarget("", "", "")
+		if err := md.PrimitiveDecode(p, &t); err != nil {
+			e := decodeError(file, err)
+			if e.Line == 0 {
+				e.Line = loc.table("target", i)
+			}
+			errs = append(errs, e)
+			continue
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &Error{File: file, Line: loc.key(k), Key: k.String(),
+			Reason: "unknown key; see `gomaint config show` for the keys gomaint reads"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, v := range c.validate() {
+		v.File, v.Line = file, loc.line(v.Key)
+		errs = append(errs, v)
+	}
+	return c, errors.Join(errs...)
+}
+
+func decodeError(file string, err error) *Error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Reason: pe.Message}
+	}
+	return &Error{File: file, Reason: err.Error()}
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// validate checks what decoding cannot. Keys are given as "target.N.key"
+// so the locator can find their lines.
+func (c *Config) validate() []*Error {
+	var errs []*Error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, &Error{Key: key, Reason: fmt.Sprintf(format, a...)})
+	}
+	if p := c.GOROOT.Path; p != "" && !filepath.IsAbs(p) {
+		bad("goroot.path", "%q is relative; write an absolute path such as \"/usr/local/go\"", p)
+	}
+	if v := c.GOROOT.ExpectVersion; v != "" {
+		if _, ok := ParseGoVersion(v); !ok {
+			bad("goroot.expect_version", "%q is not a Go version; write e.g. \"go1.22\" or \"go1.22.3\"", v)
+		}
+	}
+	if len(c.Targets) == 0 {
+		bad("target", "no targets: add at least one [[target]] table")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		k := func(name string) string { return fmt.Sprintf("target.%d.%s", i, name) }
+		switch {
+		case t.Name == "":
+			bad(k("name"), "missing: every [[target]] needs a name such as \"build\"")
+		case !namePattern.MatchString(t.Name):
+			bad(k("name"), "%q: use lowercase letters, digits, '-' and '_' (it names lock files and metric labels)", t.Name)
+		case seen[t.Name]:
+			bad(k("name"), "%q is used by another target; names must be unique", t.Name)
+		}
+		seen[t.Name] = true
+		if t.Kind != Build && t.Kind != Mod {
+			bad(k("kind"), "%q: must be \"build\" (GOCACHE) or \"mod\" (GOMODCACHE)", t.Kind)
+		}
+		if t.Path != "" && !filepath.IsAbs(t.Path) {
+			bad(k("path"), "%q is relative; write an absolute path, or leave it empty to use the cache `go env` reports", t.Path)
+		}
+		if c.Scope == System && t.Path == "" {
+			bad(k("path"), "empty in the system configuration: a system target needs an absolute path such as \"/var/cache/go/build\"")
+		}
+		for name, p := range map[string]float64{"low_disk_percent": t.LowDiskPercent, "low_inodes_percent": t.LowInodesPercent} {
+			if p < 0 || p > 100 {
+				bad(k(name), "%v is not a percentage between 0 and 100", p)
+			}
+		}
+	}
+	return errs
+}
+
+// Error is a rejected configuration: file, line, key and reason.
+type Error struct {
+	File   string
+	Line   int
+	Key    string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(displayKey(e.Key) + ": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// displayKey turns "target.1.max_size" into "target[1].max_size".
+func displayKey(k string) string {
+	parts := strings.Split(k, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 && p != "" && p[0] >= '0' && p[0] <= '9' {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

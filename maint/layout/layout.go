@@ -1,0 +1,246 @@
+// Package layout knows what Go itself writes into its caches, and nothing
+// else may be treated as a cache entry (DESIGN.md, safety 4).
+//
+// Build cache (GOCACHE, see cmd/go/internal/cache):
+//
+//	README, trim.txt, testexpire.txt, fuzz/   kept by `go clean -cache`
+//	00 .. ff/                                  256 shards
+//	  <64 hex>-a                               action entry (175 bytes)
+//	  <64 hex>-d                               output file, or since Go 1.24 a
+//	                                           directory holding one executable
+//
+// Module cache (GOMODCACHE, see cmd/go/internal/modfetch):
+//
+//	cache/lock
+//	cache/download/<escaped path>/@v/list, <v>.{info,mod,zip,ziphash,lock,partial}
+//	cache/download/sumdb/...                   checksum database tiles
+//	cache/vcs/<hash>/, <hash>.lock, <hash>.info
+//	<escaped path>@<version>/...               extracted sources (read-only)
+//	golang.org/toolchain@v0.0.1-goX.Y.Z.OS-ARCH/   GOTOOLCHAIN downloads
+//
+// In flight, go also writes "<file>.<random>.tmp" in @v and extracts into
+// "<path>@<version>.tmp-<random>" before renaming; those are expected while
+// young and stale when left behind.
+package layout
+
+import (
+	"strings"
+
+	"github.com/gomaint/gomaint/maint/scan"
+)
+
+// Classes of directories, passed down to their entries.
+const (
+	Root scan.Class = iota
+	// build cache
+	Shard
+	ExecDir // a "-d" directory holding a cached executable
+	Fuzz
+	// module cache
+	ModPath     // a directory of module path elements, outside cache/
+	ModVersion  // an extracted module version
+	Toolchain   // an extracted GOTOOLCHAIN download
+	ModCache    // cache/
+	Download    // cache/download and its module path elements
+	AtV         // cache/download/<path>/@v
+	SumDB       // cache/download/sumdb and below
+	VCS         // cache/vcs
+	VCSRepo     // cache/vcs/<hash> and below
+	Unexpected  // inside something Go does not write
+	InFlightTmp // inside a temporary extraction directory
+)
+
+// Kind of an entry, as far as Go's layout is concerned.
+type Kind int
+
+const (
+	Other       Kind = iota // part of the layout, not counted separately
+	Surprise                // not part of the layout: a finding, never deleted
+	Transient               // a temporary file or directory of a running go command
+	ActionEntry             // build: <hex>-a
+	OutputEntry             // build: <hex>-d file
+	ExecEntry               // build: <hex>-d directory
+	VersionDir              // mod: extracted module version
+	ToolchainDir            // mod: extracted toolchain
+	ModFile                 // mod: @v/<version>.mod (one per downloaded version)
+	VCSDir                  // mod: cache/vcs/<hash>
+)
+
+// Entry classifies one entry of dir and returns the class its own entries
+// get if it is a directory.
+func Entry(dir *scan.Dir, name []byte, isDir bool, build bool) (Kind, scan.Class) {
+	if build {
+		return buildEntry(dir.Class, name, isDir)
+	}
+	return modEntry(dir, name, isDir)
+}
+
+func buildEntry(class scan.Class, name []byte, isDir bool) (Kind, scan.Class) {
+	switch class {
+	case Root:
+		switch n := string(name); {
+		case isDir && len(n) == 2 && isHex(name):
+			return Other, Shard
+		case isDir && n == "fuzz":
+			return Other, Fuzz
+		case !isDir && (n == "README" || n == "trim.txt" || n == "testexpire.txt"):
+			return Other, 0
+		}
+	case Shard:
+		if len(name) == 66 && isHex(name[:64]) && name[64] == '-' {
+			switch {
+			case name[65] == 'a' && !isDir:
+				return ActionEntry, 0
+			case name[65] == 'd' && !isDir:
+				return OutputEntry, 0
+			case name[65] == 'd' && isDir:
+				return ExecEntry, ExecDir
+			}
+		}
+	case ExecDir:
+		if !isDir {
+			return Other, 0
+		}
+	case Fuzz:
+		return Other, Fuzz
+	case Unexpected:
+		return Other, Unexpected
+	}
+	return Surprise, Unexpected
+}
+
+func modEntry(dir *scan.Dir, name []byte, isDir bool) (Kind, scan.Class) {
+	n := string(name)
+	switch dir.Class {
+	case Root, ModPath:
+		if !isDir {
+			break
+		}
+		if dir.Class == Root && n == "cache" {
+			return Other, ModCache
+		}
+		if strings.Contains(n, ".tmp-") && strings.Contains(n, "@") {
+			return Transient, InFlightTmp
+		}
+		if strings.Contains(n, "@") {
+			if dir.Path == "golang.org" && strings.HasPrefix(n, "toolchain@") {
+				return ToolchainDir, Toolchain
+			}
+			return VersionDir, ModVersion
+		}
+		return Other, ModPath
+	case ModVersion, Toolchain, SumDB, VCSRepo, InFlightTmp, Unexpected:
+		return Other, dir.Class
+	case ModCache:
+		switch {
+		case isDir && n == "download":
+			return Other, Download
+		case isDir && n == "vcs":
+			return Other, VCS
+		case !isDir && n == "lock":
+			return Other, 0
+		}
+	case Download:
+		switch {
+		case isDir && n == "@v":
+			return Other, AtV
+		case isDir && n == "sumdb" && dir.Path == "cache/download":
+			return Other, SumDB
+		case isDir:
+			return Other, Download
+		}
+	case AtV:
+		switch {
+		case isDir:
+			break
+		case strings.HasSuffix(n, ".tmp"):
+			return Transient, 0
+		case n == "list" || n == "list.lock":
+			return Other, 0
+		case strings.HasSuffix(n, ".mod"):
+			return ModFile, 0
+		case hasAnySuffix(n, ".info", ".zip", ".ziphash", ".lock", ".partial"):
+			return Other, 0
+		}
+	case VCS:
+		if isDir {
+			return VCSDir, VCSRepo
+		}
+		return Other, 0 // <hash>.lock, <hash>.info
+	}
+	return Surprise, Unexpected
+}
+
+// MustBeWritable reports whether the go command needs to create or rewrite
+// entries in a directory of this class. Extracted sources are read-only by
+// design; unexpected trees are not Go's.
+func MustBeWritable(c scan.Class) bool {
+	switch c {
+	case Root, Shard, Fuzz, ModPath, ModCache, Download, AtV, SumDB, VCS:
+		return true
+	}
+	return false
+}
+
+// RewrittenFile reports whether go opens an existing file of this class for
+// writing (trim.txt, lock files, @v/list), so that it must stay writable.
+func RewrittenFile(c scan.Class, name []byte) bool {
+	n := string(name)
+	switch c {
+	case Root:
+		return n == "trim.txt" || n == "testexpire.txt"
+	case ModCache:
+		return n == "lock"
+	case AtV:
+		return n == "list" || strings.HasSuffix(n, ".lock")
+	case VCS:
+		return strings.HasSuffix(n, ".lock")
+	}
+	return false
+}
+
+// ToolchainName returns the toolchain an entry belongs to, given the path of
+// its directory relative to the module cache root: "golang.org/toolchain@v…"
+// for extracted files, or the version of a download in its @v directory.
+func ToolchainName(dirPath string, name []byte, class scan.Class) (string, bool) {
+	switch class {
+	case Toolchain:
+		rest, ok := strings.CutPrefix(dirPath, "golang.org/")
+		if !ok {
+			return "", false
+		}
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest = rest[:i]
+		}
+		return rest, true
+	case AtV:
+		if dirPath != "cache/download/golang.org/toolchain/@v" {
+			return "", false
+		}
+		n := string(name)
+		for _, ext := range []string{".zip", ".ziphash", ".info", ".mod", ".lock", ".partial"} {
+			if v, ok := strings.CutSuffix(n, ext); ok {
+				return "toolchain@" + v, true
+			}
+		}
+	}
+	return "", false
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,374 @@
+// Package scan walks a cache tree read-only, in parallel, with bounded memory.
+//
+// Invariants the walker keeps, whoever runs it (DESIGN.md, safety 1 and 2):
+//   - It never follows a symbolic link: entries are examined with
+//     statx(AT_SYMLINK_NOFOLLOW) and directories opened relative to their
+//     parent's fd with RESOLVE_NO_SYMLINKS (openat2) or O_NOFOLLOW.
+//   - It never leaves the root's mount: a directory whose mount id (or
+//     device) differs from the root's is reported and not entered, and
+//     openat2's RESOLVE_NO_XDEV|RESOLVE_BENEATH makes the kernel enforce it.
+//   - It reads no file contents and builds no per-file state: memory is
+//     O(workers × depth + queued directories), never O(files).
+//
+// Visitors see every entry below the root exactly once. Each worker has its
+// own Visitor, so visitors need no locks; the caller merges them afterwards.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Class is a visitor-defined tag that a directory passes to its entries,
+// such as "inside a module version" or "a build-cache shard". The root's
+// class is 0.
+type Class uint32
+
+// Dir is a directory whose entries are being visited.
+type Dir struct {
+	// Path is relative to the root, "" for the root itself.
+	Path  string
+	Depth int // the root is 0
+	Class Class
+	fd    int
+}
+
+// Join returns the relative path of an entry of d.
+func (d *Dir) Join(name []byte) string {
+	if d.Path == "" {
+		return string(name)
+	}
+	return d.Path + "/" + string(name)
+}
+
+// Entry is one directory entry. Name and Stat are only valid during Visit.
+type Entry struct {
+	Name []byte
+	Stat *unix.Statx_t
+}
+
+func (e *Entry) Type() uint32  { return uint32(e.Stat.Mode) & unix.S_IFMT }
+func (e *Entry) IsDir() bool   { return e.Type() == unix.S_IFDIR }
+func (e *Entry) IsFile() bool  { return e.Type() == unix.S_IFREG }
+func (e *Entry) IsLink() bool  { return e.Type() == unix.S_IFLNK }
+func (e *Entry) Mtime() int64  { return e.Stat.Mtime.Sec }
+func (e *Entry) Atime() int64  { return e.Stat.Atime.Sec }
+func (e *Entry) Perm() uint32  { return uint32(e.Stat.Mode) & 0o7777 }
+func (e *Entry) Blocks() int64 { return int64(e.Stat.Blocks) * 512 }
+
+// Problem is something the walk saw but did not do.
+type Problem int
+
+const (
+	// Unreadable: a directory could not be opened or read (err says why).
+	Unreadable Problem = iota
+	// OtherMount: a mount point (or a file bind-mounted into the tree); not entered.
+	OtherMount
+	// TooDeep: nesting beyond Options.MaxDepth; not entered.
+	TooDeep
+)
+
+// Visitor receives the entries of a walk.
+type Visitor interface {
+	// Visit sees one entry of dir. For a directory it returns the class its
+	// entries will see, or Skip to leave it unread.
+	Visit(dir *Dir, e *Entry) Class
+	// Report hears of an entry the walk could not handle.
+	Report(dir *Dir, name []byte, p Problem, err error)
+}
+
+// Skip, returned by Visit for a directory, leaves it unread.
+const Skip Class = 1<<32 - 1
+
+// Options tune a walk.
+type Options struct {
+	// Workers reading directories at once; 0 means 4 per CPU, since the
+	// work is waiting on metadata I/O more than computing.
+	Workers int
+	// MaxDepth bounds nesting (each level holds a file descriptor).
+	MaxDepth int
+	// Entries, when set, is increased as entries are visited (for progress).
+	Entries *atomic.Int64
+}
+
+// Root describes the root directory of a walk.
+type Root struct {
+	Stat unix.Statx_t
+	// Mount is the root's mount id (0 when the kernel cannot tell).
+	Mount uint64
+	FS    unix.Statfs_t
+}
+
+const statxMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.STATX_UID | unix.STATX_GID |
+	unix.STATX_ATIME | unix.STATX_MTIME | unix.STATX_INO | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
+
+const statxFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_DONT_SYNC
+
+// OpenRoot opens path as a walk root: a directory, not a symbolic link.
+func OpenRoot(path string) (fd int, root Root, err error) {
+	fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			err = fmt.Errorf("%s is a symbolic link; gomaint does not follow links", path)
+		}
+		return -1, root, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err = unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &root.Stat); err != nil {
+		unix.Close(fd)
+		return -1, root, fmt.Errorf("statx %s: %w", path, err)
+	}
+	if root.Stat.Mask&unix.STATX_MNT_ID != 0 {
+		root.Mount = root.Stat.Mnt_id
+	}
+	if err = unix.Fstatfs(fd, &root.FS); err != nil {
+		unix.Close(fd)
+		return -1, root, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	return fd, root, nil
+}
+
+// Walk visits every entry below the open directory rootFD. newVisitor is
+// called once per worker; the visitors are returned for merging.
+func Walk[V Visitor](ctx context.Context, rootFD int, root Root, opt Options, newVisitor func() V) ([]V, error) {
+	if opt.Workers <= 0 {
+		opt.Workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if opt.MaxDepth <= 0 {
+		opt.MaxDepth = 2048
+	}
+	// The walk closes the fds it is handed; the caller keeps rootFD.
+	dup, err := unix.FcntlInt(uintptr(rootFD), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dup root fd: %w", err)
+	}
+	w := &walker{ctx: ctx, opt: opt, dev: devOf(&root.Stat), mount: root.Mount, openat2: openat2Works()}
+	w.cond = sync.NewCond(&w.mu)
+	w.queue = append(w.queue, &Dir{fd: dup})
+	w.pending = 1
+	visitors := make([]V, opt.Workers)
+	var wg sync.WaitGroup
+	for i := range visitors {
+		visitors[i] = newVisitor()
+		wg.Add(1)
+		go func(v V) {
+			defer wg.Done()
+			w.work(v)
+		}(visitors[i])
+	}
+	wg.Wait()
+	return visitors, ctx.Err()
+}
+
+type walker struct {
+	ctx     context.Context
+	opt     Options
+	dev     uint64
+	mount   uint64
+	openat2 bool
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []*Dir
+	pending int // directories queued or being read
+}
+
+// shareBelow: a worker hands a subdirectory to the queue while fewer than
+// this many wait, and reads it itself otherwise. This keeps every worker
+// busy while bounding open fds and queued memory.
+const shareBelow = 64
+
+func (w *walker) work(v Visitor) {
+	buf := make([]byte, 32<<10)
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && w.pending > 0 {
+			w.cond.Wait()
+		}
+		if w.pending == 0 {
+			w.mu.Unlock()
+			return
+		}
+		d := w.queue[len(w.queue)-1]
+		w.queue = w.queue[:len(w.queue)-1]
+		w.mu.Unlock()
+
+		w.readDir(v, d, buf)
+
+		w.mu.Lock()
+		w.pending--
+		if w.pending == 0 {
+			w.cond.Broadcast()
+		}
+		w.mu.Unlock()
+	}
+}
+
+// child is a subdirectory found while reading its parent, read after the
+// parent so that one read buffer serves every level.
+type child struct {
+	name  string
+	class Class
+}
+
+// readDir visits the entries of d, then its subdirectories, and closes d.
+func (w *walker) readDir(v Visitor, d *Dir, buf []byte) {
+	defer unix.Close(d.fd)
+	if w.ctx.Err() != nil {
+		return
+	}
+	var subdirs []child
+	var st unix.Statx_t
+	var counted int64
+	for {
+		n, err := unix.Getdents(d.fd, buf)
+		if err != nil {
+			v.Report(d, nil, Unreadable, fmt.Errorf("read directory: %w", err))
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		for off := 0; off < n; {
+			// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
+			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
+			nameStart := off + 19
+			name := buf[nameStart : off+reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			off += reclen
+			if isDots(name) {
+				continue
+			}
+			// buf holds the NUL after name, so it is passed to statx as is.
+			if err := statxAt(d.fd, &buf[nameStart], &st); err != nil {
+				if err != unix.ENOENT { // removed since listed: not an error
+					v.Report(d, name, Unreadable, fmt.Errorf("statx: %w", err))
+				}
+				continue
+			}
+			e := Entry{Name: name, Stat: &st}
+			if w.otherMount(&st) {
+				v.Report(d, name, OtherMount, nil)
+				continue
+			}
+			class := v.Visit(d, &e)
+			counted++
+			if e.IsDir() && class != Skip {
+				if d.Depth+1 >= w.opt.MaxDepth {
+					v.Report(d, name, TooDeep, fmt.Errorf("nested deeper than %d levels", w.opt.MaxDepth))
+					continue
+				}
+				subdirs = append(subdirs, child{string(name), class})
+			}
+		}
+	}
+	if w.opt.Entries != nil {
+		w.opt.Entries.Add(counted)
+	}
+	for _, c := range subdirs {
+		fd, err := w.openChild(d.fd, c.name)
+		if err != nil {
+			if errors.Is(err, unix.EXDEV) {
+				v.Report(d, []byte(c.name), OtherMount, nil)
+			} else if !errors.Is(err, unix.ENOENT) {
+				v.Report(d, []byte(c.name), Unreadable, err)
+			}
+			continue
+		}
+		sub := &Dir{Path: d.Join([]byte(c.name)), Depth: d.Depth + 1, Class: c.class, fd: fd}
+		if w.share(sub) {
+			continue
+		}
+		w.readDir(v, sub, buf)
+	}
+}
+
+// share queues sub for another worker when the queue is short.
+func (w *walker) share(sub *Dir) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) >= shareBelow {
+		return false
+	}
+	w.queue = append(w.queue, sub)
+	w.pending++
+	w.cond.Signal()
+	return true
+}
+
+func (w *walker) otherMount(st *unix.Statx_t) bool {
+	if w.mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 {
+		return st.Mnt_id != w.mount
+	}
+	return devOf(st) != w.dev
+}
+
+// openChild opens a subdirectory without following links or leaving the
+// mount, and checks again after opening that it is still on the root's mount.
+func (w *walker) openChild(dirfd int, name string) (int, error) {
+	var fd int
+	var err error
+	if w.openat2 {
+		fd, err = unix.Openat2(dirfd, name, &unix.OpenHow{
+			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS,
+		})
+	} else {
+		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open directory: %w", err)
+	}
+	if !w.openat2 {
+		var st unix.Statx_t
+		if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &st); err != nil || w.otherMount(&st) {
+			unix.Close(fd)
+			return -1, fmt.Errorf("open directory: %w", unix.EXDEV)
+		}
+	}
+	return fd, nil
+}
+
+var (
+	openat2Once sync.Once
+	openat2OK   bool
+)
+
+// openat2Works reports whether the kernel has openat2 (Linux 5.6) and the
+// seccomp policy lets it through.
+func openat2Works() bool {
+	openat2Once.Do(func() {
+		fd, err := unix.Openat2(unix.AT_FDCWD, "/", &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC})
+		if err == nil {
+			unix.Close(fd)
+			openat2OK = true
+		}
+	})
+	return openat2OK
+}
+
+// statxAt is statx(2) on a NUL-terminated name already in memory, so that
+// the per-entry hot path allocates nothing.
+func statxAt(dirfd int, name *byte, st *unix.Statx_t) error {
+	_, _, errno := unix.Syscall6(unix.SYS_STATX, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+		uintptr(statxFlags), uintptr(statxMask), uintptr(unsafe.Pointer(st)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func devOf(st *unix.Statx_t) uint64 { return unix.Mkdev(st.Dev_major, st.Dev_minor) }
+
+func isDots(name []byte) bool {
+	return (len(name) == 1 && name[0] == '.') || (len(name) == 2 && name[0] == '.' && name[1] == '.')
+}
