@@ -10,7 +10,9 @@ func init() { register(checkWritable) }
 
 // checkWritable: the cache owner must be able to create entries, and to
 // rewrite the files go rewrites. An unwritable trim.txt is called out on its
-// own: once a day every build then fails with "go: failed to trim cache".
+// own: once a trim is due, Go up to 1.25 fails every build with "go: failed
+// to trim cache"; Go 1.26 ignores the error but can never record the trim,
+// so every go command walks all 256 shards again.
 func checkWritable(c *Context, cache *Cache) []Finding {
 	if !scanned(cache) {
 		return nil
@@ -30,7 +32,7 @@ func checkWritable(c *Context, cache *Cache) []Finding {
 	for _, p := range nw.Paths {
 		if p == "trim.txt" {
 			out = append(out, Finding{Code: "CACHE_NOT_WRITABLE", Severity: Error, Path: path.Join(cache.Path, p), Count: 1,
-				Detail: fmt.Sprintf("trim.txt is not writable by %s: when a daily trim is due, every build fails with \"go: failed to trim cache: ... permission denied\"", owner),
+				Detail: fmt.Sprintf("trim.txt is not writable by %s: once a daily trim is due, every build fails with \"go: failed to trim cache: ... permission denied\" (Go 1.25 and older), or re-scans the whole cache because the trim cannot be recorded (Go 1.26 and newer)", owner),
 				Fix:    fix})
 		}
 	}

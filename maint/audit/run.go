@@ -99,6 +99,7 @@ func Run(ctx context.Context, req Request) *Report {
 	now := time.Now()
 	getenv := discover.EnvFrom(req.Environ)
 	env := discover.Resolve(ctx, req.Environ)
+	native := discover.Native(getenv)
 
 	// GOROOT and the tmpfiles rules are independent of the walks.
 	var rootRes goroot.Result
@@ -121,7 +122,7 @@ func Run(ctx context.Context, req Request) *Report {
 	}
 	var caches []*Cache
 	for _, t := range cfg.Targets {
-		cache := resolve(t, env, cfg.Scope)
+		cache := resolve(t, env, native)
 		start := time.Now()
 		gather(ctx, cache, req, now)
 		caches = append(caches, cache)
@@ -163,8 +164,9 @@ func checkGOROOT(ctx context.Context, req Request, env discover.Env) goroot.Resu
 	return goroot.Check(ctx, gr)
 }
 
-// resolve turns a configured target into a cache path and owner.
-func resolve(t config.Target, env discover.Env, scope config.Scope) *Cache {
+// resolve turns a configured target into a cache path and owner. native
+// tells a GOCACHE=off that someone set from one go derived for lack of HOME.
+func resolve(t config.Target, env, native discover.Env) *Cache {
 	cache := &Cache{Target: t, Path: t.Path, Owner: uint32(os.Getuid())}
 	if cache.Path == "" {
 		if t.Kind == config.Build {
@@ -175,7 +177,9 @@ func resolve(t config.Target, env discover.Env, scope config.Scope) *Cache {
 	}
 	switch {
 	case t.Kind == config.Build && cache.Path == "off":
-		cache.Disabled = true
+		cache.Disabled = native.GOCACHE == "off"
+		cache.Unresolved = !cache.Disabled
+		cache.Path = ""
 		return cache
 	case cache.Path == "" || !filepath.IsAbs(cache.Path):
 		cache.Unresolved = true

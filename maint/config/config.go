@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,10 +188,17 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// typeError is how the decoder words a value of the wrong type.
+var typeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+
 func decodeError(file string, err error) *Error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		return &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Reason: pe.Message}
+	}
+	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Key: m[2], Reason: m[3]}
 	}
 	return &Error{File: file, Reason: err.Error()}
 }

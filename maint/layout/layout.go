@@ -54,16 +54,16 @@ const (
 type Kind int
 
 const (
-	Other       Kind = iota // part of the layout, not counted separately
-	Surprise                // not part of the layout: a finding, never deleted
-	Transient               // a temporary file or directory of a running go command
-	ActionEntry             // build: <hex>-a
-	OutputEntry             // build: <hex>-d file
-	ExecEntry               // build: <hex>-d directory
-	VersionDir              // mod: extracted module version
-	ToolchainDir            // mod: extracted toolchain
-	ModFile                 // mod: @v/<version>.mod (one per downloaded version)
-	VCSDir                  // mod: cache/vcs/<hash>
+	Other        Kind = iota // part of the layout, not counted separately
+	Surprise                 // not part of the layout: a finding, never deleted
+	Transient                // a temporary file or directory of a running go command
+	ActionEntry              // build: <hex>-a
+	OutputEntry              // build: <hex>-d file
+	ExecEntry                // build: <hex>-d directory
+	VersionDir               // mod: extracted module version
+	ToolchainDir             // mod: extracted toolchain
+	ModFile                  // mod: @v/<version>.mod (one per downloaded version)
+	VCSDir                   // mod: cache/vcs/<hash>
 )
 
 // Entry classifies one entry of dir and returns the class its own entries

@@ -116,8 +116,9 @@ const statxFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STA
 func OpenRoot(path string) (fd int, root Root, err error) {
 	fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) {
-			err = fmt.Errorf("%s is a symbolic link; gomaint does not follow links", path)
+		var st unix.Stat_t
+		if (errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR)) && unix.Lstat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return -1, root, fmt.Errorf("%s is a symbolic link; gomaint does not follow links, name its target instead", path)
 		}
 		return -1, root, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gomaint/gomaint/maint/testenv"
+)
+
+var binary string
+
+// TestMain builds the real binary once; the tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gomaint-bin-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755) // other users run it too
+	binary = filepath.Join(dir, "gomaint")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	testenv.Cleanup()
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func gomaint(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return gomaintAs(t, env, nil, args...)
+}
+
+func gomaintAs(t *testing.T, env []string, attr *syscall.SysProcAttr, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = attr
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	f := filepath.Join(t.TempDir(), "gomaint.toml")
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestGOROOTMissingExits78(t *testing.T) {
+	r := gomaint(t, []string{"GOROOT=/nonexistent"}, "check", "goroot", "--log", "none")
+	if r.code != 78 || !strings.Contains(r.stderr, "GOROOT_MISSING: GOROOT /nonexistent does not exist") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("check goroot: %+v", r)
+	}
+	r = gomaint(t, []string{"GOROOT=/nonexistent"}, "audit", "--log", "none")
+	if r.code != 78 || !strings.Contains(r.stdout, "/nonexistent") {
+		t.Errorf("audit: %+v", r)
+	}
+}
+
+func TestCheckGOROOTOK(t *testing.T) {
+	testenv.Command(t, "go")
+	out, _ := exec.Command("go", "env", "GOROOT").Output()
+	root := strings.TrimSpace(string(out))
+	r := gomaint(t, nil, "check", "goroot", "--goroot", root, "--log", "none")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "GOROOT "+root+" is usable: go1.") {
+		t.Errorf("%+v", r)
+	}
+	r = gomaint(t, nil, "check", "goroot", "--goroot", root, "--expect-version", "go1.999", "--log", "none")
+	if r.code != 78 || !strings.Contains(r.stderr, "GOROOT_INVALID") {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestBadConfigNamesFileLineKey(t *testing.T) {
+	f := writeConfig(t, "[[target]]\nname = \"build\"\nkind = \"build\"\nmax_size = \"-1GiB\"\n")
+	for _, args := range [][]string{{"audit"}, {"config", "check", f}, {"check", "goroot"}} {
+		if args[0] != "config" {
+			args = append(args, "--config", f)
+		}
+		r := gomaint(t, nil, append(args, "--log", "none")...)
+		want := f + ":4: target.max_size: \"-1GiB\" is negative"
+		if r.code != 78 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%v: %+v; want %q", args, r, want)
+		}
+	}
+}
+
+func TestConfigShowRoundTrips(t *testing.T) {
+	f := writeConfig(t, "[[target]]\nname = \"b\"\nkind = \"build\"\npath = \"/srv/b\"\nmax_size = \"10GiB\"\n")
+	r := gomaint(t, nil, "config", "show", "--config", f)
+	if r.code != 0 || !strings.Contains(r.stdout, `max_size = "10GiB"`) || !strings.Contains(r.stdout, "low_disk_percent = 5.0") {
+		t.Fatalf("%+v", r)
+	}
+	shown := writeConfig(t, r.stdout)
+	if r := gomaint(t, nil, "config", "check", shown); r.code != 0 {
+		t.Errorf("shown configuration does not check: %+v", r)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"audit", "--fail-on", "fatal"}, {"audit", "--nope"}, {"audit", "extra"}, {"check"}, {"audit", "--log", "syslog"}, {"audit", "--target", "nosuch"}} {
+		if r := gomaint(t, nil, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestAuditJSON: the stable schema on real caches, and the exit status
+// following --fail-on.
+func TestAuditJSON(t *testing.T) {
+	dir := testenv.RealCaches(t)
+	f := writeConfig(t, fmt.Sprintf("[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\nmax_size = 1000\n\n[[target]]\nname = \"mod\"\nkind = \"mod\"\npath = %q\n",
+		filepath.Join(dir, "gocache"), filepath.Join(dir, "gomodcache")))
+	r := gomaint(t, nil, "audit", "--json", "--config", f, "--log", "none")
+	if r.code != 0 { // OVER_LIMIT is a warning, below the default --fail-on error
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Version int `json:"version"`
+		GOROOT  *struct {
+			Path    *string `json:"path"`
+			Version *string `json:"version"`
+			OK      *bool   `json:"ok"`
+		} `json:"goroot"`
+		Caches   []map[string]json.RawMessage `json:"caches"`
+		Findings []struct {
+			Code, Severity, Cache, Path, Detail, Fix string
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Version != 1 || rep.GOROOT == nil || rep.GOROOT.Path == nil || rep.GOROOT.OK == nil || !*rep.GOROOT.OK || len(rep.Caches) != 2 {
+		t.Fatalf("report: %s", r.stdout)
+	}
+	for _, c := range rep.Caches {
+		for _, k := range []string{"name", "kind", "path", "owner", "bytes", "disk_bytes", "files", "dirs", "oldest_unix", "newest_unix", "fs"} {
+			if _, ok := c[k]; !ok {
+				t.Errorf("cache lacks %q", k)
+			}
+		}
+		var fs map[string]json.RawMessage
+		json.Unmarshal(c["fs"], &fs)
+		for _, k := range []string{"type", "options", "free_bytes", "free_inodes"} {
+			if _, ok := fs[k]; !ok {
+				t.Errorf("fs lacks %q", k)
+			}
+		}
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Code != "OVER_LIMIT" || rep.Findings[0].Severity != "warning" || rep.Findings[0].Cache != "build" {
+		t.Errorf("findings: %+v", rep.Findings)
+	}
+	if r := gomaint(t, nil, "audit", "--config", f, "--fail-on", "warning", "--log", "none"); r.code != 1 || !strings.Contains(r.stdout, "OVER_LIMIT") {
+		t.Errorf("--fail-on warning: %+v", r)
+	}
+	// Events go to stderr as readable lines when there is no journal.
+	if r := gomaint(t, nil, "audit", "--config", f, "--log", "stderr"); !strings.Contains(r.stderr, "gomaint: warning: finding: OVER_LIMIT") {
+		t.Errorf("stderr events: %q", r.stderr)
+	}
+}
+
+// TestScanIncompleteAsUser: a user who cannot read part of their cache
+// (a root-owned 0700 shard) gets SCAN_INCOMPLETE, not a crash.
+func TestScanIncompleteAsUser(t *testing.T) {
+	testenv.Root(t)
+	u, err := user.Lookup("nobody")
+	testenv.Need(t, err == nil, "user nobody")
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	dir := testenv.RealCaches(t)
+	cache := filepath.Join(dir, "gocache")
+	testenv.Run(t, nil, "", "chown", "-R", u.Uid+":"+u.Gid, cache)
+	os.Chown(filepath.Join(cache, "5c"), 0, 0)
+	os.Chmod(filepath.Join(cache, "5c"), 0o700)
+	f := filepath.Join(dir, "gomaint.toml") // readable by nobody, unlike t.TempDir()
+	os.WriteFile(f, []byte(fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache)), 0o644)
+	attr := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	r := gomaintAs(t, []string{"HOME=" + dir}, attr, "audit", "--config", f, "--json", "--log", "none")
+	if r.code != 1 || !strings.Contains(r.stdout, "SCAN_INCOMPLETE") || !strings.Contains(r.stdout, "5c: open directory: permission denied") {
+		t.Errorf("%+v", r)
+	}
+}
