@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -20,7 +21,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at least this `severity` (info, warning, error)")
-	target := fs.String("target", "", "audit only the target with this `name`")
+	name := fs.String("target", "", "audit only the target with this `name`")
 	gorootDir := fs.String("goroot", "", "check this GOROOT instead of the resolved one")
 	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
 	workers := fs.Int("workers", 0, "directories read at once (default 4 per CPU)")
@@ -46,9 +47,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return exitConfig
 	}
-	if *target != "" {
-		if !selectTarget(cfg, *target) {
-			fmt.Fprintf(stderr, "gomaint audit: no target named %q in %s\n", *target, configName(cfg))
+	if *name != "" {
+		if !target.Select(cfg, *name) {
+			fmt.Fprintf(stderr, "gomaint audit: no target named %q in %s\n", *name, configName(cfg))
 			return exitUsage
 		}
 	}
@@ -81,16 +82,6 @@ func auditStatus(rep *audit.Report, threshold audit.Severity) int {
 		return exitFindings
 	}
 	return exitOK
-}
-
-func selectTarget(cfg *config.Config, name string) bool {
-	for _, t := range cfg.Targets {
-		if t.Name == name {
-			cfg.Targets = []config.Target{t}
-			return true
-		}
-	}
-	return false
 }
 
 func configName(cfg *config.Config) string {

@@ -35,6 +35,7 @@ const usage = `gomaint keeps Go build and module caches healthy.
 
 Usage:
   gomaint audit [--json] [--fail-on SEVERITY] [--target NAME]
+  gomaint clean [--dry-run] [--json] [--target NAME] [--max-size SIZE] [--max-age DUR]
   gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
   gomaint config check [FILE]
   gomaint config show
@@ -46,8 +47,9 @@ Flags for every command:
   --system        work on the system configuration's targets, not your own caches
   --log WHERE     where events go: auto, journal, stderr or none (default auto)
 
-Exit status: 0 healthy, 1 findings at or above --fail-on, 2 usage error,
-78 configuration or GOROOT unusable.
+Exit status: 0 healthy (clean: every target within its limits), 1 findings at
+or above --fail-on (clean: a limit not reached, or a clean already running),
+2 usage error, 78 configuration or GOROOT unusable.
 `
 
 func main() {
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr)
+	case "clean":
+		return cmdClean(ctx, rest, stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
 			fmt.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")

@@ -38,14 +38,14 @@ func run(t *testing.T, scope config.Scope, environ []string, targets ...config.T
 	return Run(context.Background(), Request{Config: cfg, Environ: environ, Sink: sink}), sink
 }
 
-func target(name string, kind config.Kind, path string) config.Target {
+func tgt(name string, kind config.Kind, path string) config.Target {
 	t := config.Default(config.User).Targets[0]
 	t.Name, t.Kind, t.Path = name, kind, path
 	return t
 }
 
 func caches(dir string) []config.Target {
-	return []config.Target{target("build", config.Build, filepath.Join(dir, "gocache")), target("mod", config.Mod, filepath.Join(dir, "gomodcache"))}
+	return []config.Target{tgt("build", config.Build, filepath.Join(dir, "gocache")), tgt("mod", config.Mod, filepath.Join(dir, "gomodcache"))}
 }
 
 // codes lists the findings by code, for assertions.
@@ -144,12 +144,12 @@ func TestFiguresMatchFind(t *testing.T) {
 
 func TestDisabled(t *testing.T) {
 	env := append(os.Environ(), "GOCACHE=off")
-	r, _ := run(t, config.User, env, target("build", config.Build, ""))
+	r, _ := run(t, config.User, env, tgt("build", config.Build, ""))
 	if f := must(t, r, "CACHE_DISABLED"); f.Severity != Error || !strings.Contains(f.Detail, "GOCACHE=off") {
 		t.Errorf("%+v", f)
 	}
 	// No GOCACHE, XDG_CACHE_HOME nor HOME: nothing to derive a cache from.
-	r, _ = run(t, config.User, []string{"PATH=" + os.Getenv("PATH")}, target("build", config.Build, ""))
+	r, _ = run(t, config.User, []string{"PATH=" + os.Getenv("PATH")}, tgt("build", config.Build, ""))
 	if f := must(t, r, "CACHE_DISABLED"); !strings.Contains(f.Detail, "unset") {
 		t.Errorf("%+v", f)
 	}
@@ -161,7 +161,7 @@ func TestVolatile(t *testing.T) {
 	dir := testenv.RealCaches(t)
 	mnt := testenv.Mount(t, testenv.Dir(t), "tmpfs", "tmpfs", "size=1g")
 	testenv.Run(t, nil, "", "cp", "-a", filepath.Join(dir, "gocache"), mnt)
-	r, _ := run(t, config.User, nil, target("build", config.Build, filepath.Join(mnt, "gocache")))
+	r, _ := run(t, config.User, nil, tgt("build", config.Build, filepath.Join(mnt, "gocache")))
 	if f := must(t, r, "CACHE_VOLATILE"); !strings.Contains(f.Detail, "is on tmpfs") {
 		t.Errorf("%+v", f)
 	}
@@ -173,7 +173,7 @@ func TestVolatile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(under)
-	r, _ = run(t, config.User, nil, target("build", config.Build, under))
+	r, _ = run(t, config.User, nil, tgt("build", config.Build, under))
 	if f := must(t, r, "CACHE_VOLATILE"); !strings.Contains(f.Detail, "under /var/tmp") {
 		t.Errorf("%+v", f)
 	}
@@ -190,7 +190,7 @@ func TestUnprotected(t *testing.T) {
 	conf := filepath.Join(confDir, "aging.conf")
 	os.WriteFile(conf, []byte("# test\ne "+dir+" - - - 10d\n"), 0o644)
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
-	r, sink := run(t, config.User, env, target("build", config.Build, cache))
+	r, sink := run(t, config.User, env, tgt("build", config.Build, cache))
 	f := must(t, r, "CACHE_UNPROTECTED")
 	if !strings.Contains(f.Detail, conf+":2") || !strings.Contains(f.Detail, "10d") || !strings.Contains(f.Fix, "x "+cache) {
 		t.Errorf("%+v", f)
@@ -205,7 +205,7 @@ func TestUnprotected(t *testing.T) {
 		t.Error("no CACHE_UNPROTECTED event")
 	}
 	os.WriteFile(filepath.Join(confDir, "protect.conf"), []byte("x "+cache+"\n"), 0o644)
-	r, _ = run(t, config.User, env, target("build", config.Build, cache))
+	r, _ = run(t, config.User, env, tgt("build", config.Build, cache))
 	mustNot(t, r, "CACHE_UNPROTECTED")
 }
 
@@ -233,7 +233,7 @@ func TestNotWritableAndForeign(t *testing.T) {
 	os.Chown(trim, 0, 0)
 	os.Chown(filepath.Join(cache, "0a"), 0, 0)
 
-	r, sink := run(t, config.System, nil, target("build", config.Build, cache))
+	r, sink := run(t, config.System, nil, tgt("build", config.Build, cache))
 	nw := codes(r)["CACHE_NOT_WRITABLE"]
 	if len(nw) != 2 || !strings.Contains(nw[0].Detail, "failed to trim cache") || nw[1].Count != 2 {
 		t.Fatalf("CACHE_NOT_WRITABLE: %+v", nw)
@@ -282,7 +282,7 @@ func goMinor(t *testing.T) int {
 
 func TestOverLimit(t *testing.T) {
 	dir := testenv.RealCaches(t)
-	tg := target("build", config.Build, filepath.Join(dir, "gocache"))
+	tg := tgt("build", config.Build, filepath.Join(dir, "gocache"))
 	tg.MaxSize = 1 << 20
 	r, _ := run(t, config.User, nil, tg)
 	f := must(t, r, "OVER_LIMIT")
@@ -308,7 +308,7 @@ func TestLowDiskAndInodes(t *testing.T) {
 	for i := 0; i < 58; i++ {
 		os.WriteFile(filepath.Join(cache, "00", fmt.Sprintf("%064x-a", i)), make([]byte, 175), 0o644)
 	}
-	r, _ := run(t, config.User, nil, target("build", config.Build, cache))
+	r, _ := run(t, config.User, nil, tgt("build", config.Build, cache))
 	if f := must(t, r, "LOW_DISK"); f.Path != mnt {
 		t.Errorf("LOW_DISK path %q, want the mount %q", f.Path, mnt)
 	}
@@ -353,14 +353,14 @@ func TestMountPointNotEntered(t *testing.T) {
 	testenv.Root(t)
 	dir := testenv.RealCaches(t)
 	build := filepath.Join(dir, "gocache")
-	before, _ := run(t, config.User, nil, target("build", config.Build, build))
+	before, _ := run(t, config.User, nil, tgt("build", config.Build, build))
 	outside := testenv.Dir(t)
 	for i := 0; i < 10; i++ {
 		os.WriteFile(filepath.Join(outside, fmt.Sprint(i)), make([]byte, 1000), 0o644)
 	}
 	// A bind mount from the same file system has the same st_dev.
 	mnt := testenv.Mount(t, filepath.Join(build, "7e"), "", outside, "")
-	r, _ := run(t, config.User, nil, target("build", config.Build, build))
+	r, _ := run(t, config.User, nil, tgt("build", config.Build, build))
 	found := false
 	for _, f := range codes(r)["UNEXPECTED_ENTRY"] {
 		found = found || (strings.Contains(f.Detail, "mount points") && strings.HasSuffix(f.Path, "7e/"+filepath.Base(mnt)))
@@ -389,7 +389,7 @@ func TestStaleToolchains(t *testing.T) {
 	}
 	mkToolchain("go1.21.0", old)
 	mkToolchain("go1.23.0", time.Now())
-	r, _ := run(t, config.User, nil, target("mod", config.Mod, mod))
+	r, _ := run(t, config.User, nil, tgt("mod", config.Mod, mod))
 	f := must(t, r, "STALE_TOOLCHAINS")
 	if f.Count != 1 || f.Bytes != 8000 || !strings.Contains(f.Detail, "go1.21.0") || strings.Contains(f.Detail, "go1.23.0") {
 		t.Errorf("%+v", f)
@@ -404,7 +404,7 @@ func TestWorldWritable(t *testing.T) {
 	dir := testenv.RealCaches(t)
 	build := filepath.Join(dir, "gocache")
 	os.Chmod(filepath.Join(build, "c4"), 0o777)
-	r, _ := run(t, config.User, nil, target("build", config.Build, build))
+	r, _ := run(t, config.User, nil, tgt("build", config.Build, build))
 	if f := must(t, r, "WORLD_WRITABLE"); f.Severity != Error || f.Count != 1 {
 		t.Errorf("%+v", f)
 	}
@@ -414,7 +414,7 @@ func TestWorldWritable(t *testing.T) {
 // events; a required GOROOT is an error.
 func TestGOROOTFindings(t *testing.T) {
 	env := append(os.Environ(), "GOROOT=/nonexistent")
-	r, sink := run(t, config.User, env, target("build", config.Build, testenv.Dir(t)))
+	r, sink := run(t, config.User, env, tgt("build", config.Build, testenv.Dir(t)))
 	f := must(t, r, "GOROOT_MISSING")
 	if f.Severity != Error || f.Path != "/nonexistent" || r.GOROOT.OK {
 		t.Errorf("%+v", f)

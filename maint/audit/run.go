@@ -7,8 +7,6 @@ package audit
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -25,6 +23,7 @@ import (
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/scan"
+	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
 
@@ -98,8 +97,7 @@ func Run(ctx context.Context, req Request) *Report {
 	cfg := req.Config
 	now := time.Now()
 	getenv := discover.EnvFrom(req.Environ)
-	env := discover.Resolve(ctx, req.Environ)
-	native := discover.Native(getenv)
+	resolved, env := target.Resolve(ctx, cfg, req.Environ)
 
 	// GOROOT and the tmpfiles rules are independent of the walks.
 	var rootRes goroot.Result
@@ -121,8 +119,10 @@ func Run(ctx context.Context, req Request) *Report {
 		rep.Config = "(built-in defaults)"
 	}
 	var caches []*Cache
-	for _, t := range cfg.Targets {
-		cache := resolve(t, env, native)
+	for _, rt := range resolved {
+		t := rt.Target
+		cache := &Cache{Target: t, Path: rt.Path, Disabled: rt.Disabled, Unresolved: rt.Unresolved, Exists: rt.Exists,
+			ScanErr: rt.Err, Owner: uint32(os.Getuid())}
 		start := time.Now()
 		gather(ctx, cache, req, now)
 		caches = append(caches, cache)
@@ -162,39 +162,6 @@ func checkGOROOT(ctx context.Context, req Request, env discover.Env) goroot.Resu
 		gr.ExpectVersion = req.ExpectVersion
 	}
 	return goroot.Check(ctx, gr)
-}
-
-// resolve turns a configured target into a cache path and owner. native
-// tells a GOCACHE=off that someone set from one go derived for lack of HOME.
-func resolve(t config.Target, env, native discover.Env) *Cache {
-	cache := &Cache{Target: t, Path: t.Path, Owner: uint32(os.Getuid())}
-	if cache.Path == "" {
-		if t.Kind == config.Build {
-			cache.Path = env.GOCACHE
-		} else {
-			cache.Path = env.GOMODCACHE
-		}
-	}
-	switch {
-	case t.Kind == config.Build && cache.Path == "off":
-		cache.Disabled = native.GOCACHE == "off"
-		cache.Unresolved = !cache.Disabled
-		cache.Path = ""
-		return cache
-	case cache.Path == "" || !filepath.IsAbs(cache.Path):
-		cache.Unresolved = true
-		return cache
-	}
-	real, err := filepath.EvalSymlinks(cache.Path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return cache // go creates it on first use
-	case err != nil:
-		cache.ScanErr = err
-		return cache
-	}
-	cache.Path, cache.Exists = real, true
-	return cache
 }
 
 // gather walks an existing cache and fills its facts.

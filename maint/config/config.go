@@ -75,8 +75,32 @@ type Target struct {
 	// file system below this percentage are findings.
 	LowDiskPercent   float64 `toml:"low_disk_percent"`
 	LowInodesPercent float64 `toml:"low_inodes_percent"`
-	// ToolchainMaxAge: GOTOOLCHAIN downloads unused for longer are stale.
+	// ToolchainMaxAge: GOTOOLCHAIN downloads unused for longer are stale,
+	// and `clean` removes them unless among the newest KeepToolchains.
 	ToolchainMaxAge Duration `toml:"toolchain_max_age"`
+	KeepToolchains  int      `toml:"keep_toolchains"`
+
+	// Cleaning. MaxAge removes entries unused for longer; MinAge protects
+	// everything used more recently, whatever the size. A size trim runs
+	// when the cache exceeds MaxSize and stops at LowWater (0: 90% of
+	// MaxSize), so that it does not run again on every new entry.
+	MaxAge   Duration `toml:"max_age"`
+	MinAge   Duration `toml:"min_age"`
+	LowWater Size     `toml:"low_water"`
+	// VCSMaxAge: module cache VCS checkouts unused for longer go whole.
+	VCSMaxAge Duration `toml:"vcs_max_age"`
+}
+
+// MinMinAge is the floor of min_age: go refreshes an entry's mtime at most
+// hourly, so anything younger may be in use right now (DESIGN.md, safety 5).
+const MinMinAge = time.Hour
+
+// EffectiveLowWater is where a size trim stops.
+func (t Target) EffectiveLowWater() int64 {
+	if t.LowWater > 0 {
+		return int64(t.LowWater)
+	}
+	return int64(t.MaxSize) / 10 * 9
 }
 
 // Default paths of the configuration file.
@@ -108,7 +132,8 @@ func defaultTarget(name string, kind Kind, path string) Target {
 	return Target{
 		Name: name, Kind: kind, Path: path,
 		LowDiskPercent: 5, LowInodesPercent: 5,
-		ToolchainMaxAge: Duration(30 * 24 * time.Hour),
+		ToolchainMaxAge: Duration(30 * 24 * time.Hour), KeepToolchains: 1,
+		MinAge: Duration(24 * time.Hour), VCSMaxAge: Duration(30 * 24 * time.Hour),
 	}
 }
 
@@ -243,6 +268,18 @@ func (c *Config) validate() []*Error {
 		}
 		if c.Scope == System && t.Path == "" {
 			bad(k("path"), "empty in the system configuration: a system target needs an absolute path such as \"/var/cache/go/build\"")
+		}
+		if time.Duration(t.MinAge) < MinMinAge {
+			bad(k("min_age"), "%s is below 1h: go marks use at most hourly, so a younger entry may be in use by a running build", FormatDuration(time.Duration(t.MinAge)))
+		}
+		if t.MaxAge != 0 && t.MaxAge < t.MinAge {
+			bad(k("max_age"), "%s is below min_age %s; raise max_age or lower min_age", FormatDuration(time.Duration(t.MaxAge)), FormatDuration(time.Duration(t.MinAge)))
+		}
+		if t.LowWater != 0 && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
+			bad(k("low_water"), "%s must be below max_size (%s)", FormatSize(int64(t.LowWater)), FormatSize(int64(t.MaxSize)))
+		}
+		if t.KeepToolchains < 0 {
+			bad(k("keep_toolchains"), "%d is negative", t.KeepToolchains)
 		}
 		for name, p := range map[string]float64{"low_disk_percent": t.LowDiskPercent, "low_inodes_percent": t.LowInodesPercent} {
 			if p < 0 || p > 100 {

@@ -127,10 +127,18 @@ func (d *Duration) UnmarshalTOML(v any) error {
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(FormatDuration(time.Duration(d))), nil }
 
-// FormatDuration prints whole days as "30d", anything else as Go does.
+// FormatDuration prints whole days as "30d", whole hours as "36h", whole
+// minutes as "90m", anything else as Go does.
 func FormatDuration(d time.Duration) string {
-	if d != 0 && d%(24*time.Hour) == 0 {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%(24*time.Hour) == 0:
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return d.String()
 }

@@ -14,6 +14,7 @@ var (
 	Audit         = Type{"9c8fc256b97e4d1099a5fd6798b7f5d6", "audit"}
 	GorootOK      = Type{"5800867cca0047398d82bcfd6a219ac4", "goroot"}
 	ConfigInvalid = Type{"cefea96cff0b4d9eb91218e2f8ff0f0d", "config"}
+	Trim          = Type{"166ecd6da517476d9e5d5b7ea9eac521", "trim"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -33,11 +34,12 @@ var Findings = map[string]Type{
 	"STALE_TOOLCHAINS":   {"911a5d7c816e4ebdbdc49eaf1682e869", "finding"},
 	"WORLD_WRITABLE":     {"df5dd074a88045c9bdb7c896f2bab4e9", "finding"},
 	"SCAN_INCOMPLETE":    {"181582a8aa444bca98c3dabdb6685b57", "finding"},
+	"ATIME_UNRELIABLE":   {"19fe7cae54584deeb512fff250ee06bc", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim}
 	for _, t := range Findings {
 		all = append(all, t)
 	}

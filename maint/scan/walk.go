@@ -41,6 +41,10 @@ type Dir struct {
 	fd    int
 }
 
+// FD is the open directory, valid during the visits of its entries. Code
+// that changes the tree must go through safefs with it.
+func (d *Dir) FD() int { return d.fd }
+
 // Join returns the relative path of an entry of d.
 func (d *Dir) Join(name []byte) string {
 	if d.Path == "" {
@@ -122,18 +126,26 @@ func OpenRoot(path string) (fd int, root Root, err error) {
 		}
 		return -1, root, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err = unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &root.Stat); err != nil {
+	if root, err = RootOf(fd); err != nil {
 		unix.Close(fd)
-		return -1, root, fmt.Errorf("statx %s: %w", path, err)
+		return -1, root, fmt.Errorf("%s: %w", path, err)
+	}
+	return fd, root, nil
+}
+
+// RootOf describes an already open directory as a walk root.
+func RootOf(fd int) (Root, error) {
+	var root Root
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &root.Stat); err != nil {
+		return root, fmt.Errorf("statx: %w", err)
 	}
 	if root.Stat.Mask&unix.STATX_MNT_ID != 0 {
 		root.Mount = root.Stat.Mnt_id
 	}
-	if err = unix.Fstatfs(fd, &root.FS); err != nil {
-		unix.Close(fd)
-		return -1, root, fmt.Errorf("statfs %s: %w", path, err)
+	if err := unix.Fstatfs(fd, &root.FS); err != nil {
+		return root, fmt.Errorf("statfs: %w", err)
 	}
-	return fd, root, nil
+	return root, nil
 }
 
 // Walk visits every entry below the open directory rootFD. newVisitor is

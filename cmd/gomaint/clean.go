@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/trim"
+)
+
+func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("clean", stderr)
+	c.register(fs)
+	dryRun := fs.Bool("dry-run", false, "list what would be removed; remove nothing")
+	asJSON := fs.Bool("json", false, "print JSON lines: one per removal (with --dry-run) and one summary per target")
+	name := fs.String("target", "", "clean only the target with this `name`")
+	maxSize := fs.String("max-size", "", "override every target's max_size, e.g. 10GiB")
+	maxAge := fs.String("max-age", "", "override every target's max_age, e.g. 30d")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "gomaint clean: unexpected argument %q\n", pos[0])
+		}
+		return exitUsage
+	}
+	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
+	if *maxSize != "" {
+		s, err := config.ParseSize(*maxSize)
+		if err != nil || s == 0 {
+			fmt.Fprintf(stderr, "gomaint clean: --max-size: %v\n", orZero(err, "must be above 0"))
+			return exitUsage
+		}
+		req.MaxSize = int64(s)
+	}
+	if *maxAge != "" {
+		d, err := config.ParseDuration(*maxAge)
+		if err != nil || time.Duration(d) < config.MinMinAge {
+			fmt.Fprintf(stderr, "gomaint clean: --max-age: %v\n", orZero(err, "must be at least 1h"))
+			return exitUsage
+		}
+		req.MaxAge = time.Duration(d)
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint clean:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if *name != "" && !target.Select(cfg, *name) {
+		fmt.Fprintf(stderr, "gomaint clean: no target named %q in %s\n", *name, configName(cfg))
+		return exitUsage
+	}
+	req.Config, req.Sink = cfg, sink
+	var mu sync.Mutex
+	enc := json.NewEncoder(stdout)
+	if *dryRun || *asJSON {
+		req.Removed = func(t string, r trim.Removal) {
+			mu.Lock()
+			defer mu.Unlock()
+			if *asJSON {
+				enc.Encode(struct {
+					Target string `json:"target"`
+					trim.Removal
+				}{t, r})
+			} else if *dryRun {
+				fmt.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
+			}
+		}
+	}
+	code := exitOK
+	for _, o := range clean.Run(ctx, req) {
+		if !o.OK() {
+			code = exitFindings
+		}
+		if *asJSON {
+			enc.Encode(struct {
+				Summary clean.Outcome `json:"summary"`
+			}{o})
+			continue
+		}
+		printOutcome(stdout, o, *dryRun)
+	}
+	return code
+}
+
+func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {
+	if o.Result == nil {
+		fmt.Fprintf(w, "%-7s %s: not cleaned: %s\n", o.Target, orNone(o.Path), o.Error)
+		return
+	}
+	r := o.Result
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	fmt.Fprintf(w, "%-7s %s: %s %s in %d files", o.Target, orNone(o.Path), verb, config.FormatSize(r.FreedBytes), r.Files)
+	if r.Versions > 0 {
+		fmt.Fprintf(w, " (%d module versions)", r.Versions)
+	}
+	fmt.Fprintf(w, "; %s -> %s; policy %s\n", config.FormatSize(r.BytesBefore), config.FormatSize(r.BytesAfter), r.Policy)
+	if r.Skipped > 0 {
+		fmt.Fprintf(w, "        skipped %d in use by go (lock held)\n", r.Skipped)
+	}
+	if r.Blocked != "" {
+		fmt.Fprintf(w, "        still over its limit: %s\n", r.Blocked)
+	}
+	if r.AtimeNote != "" {
+		fmt.Fprintf(w, "        note: %s\n", r.AtimeNote)
+	}
+	if r.Failed > 0 {
+		fmt.Fprintf(w, "        %d removals failed, first: %s\n", r.Failed, r.FirstError)
+	}
+}
+
+func orZero(err error, otherwise string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return otherwise
+}

@@ -1,0 +1,150 @@
+// Package clean runs trims over the configured targets: it resolves each
+// target, takes its lock, trims it under its policy and emits one TRIM
+// event per target. The CLI, the timer and the daemon all come here.
+package clean
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
+	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/trim"
+)
+
+// Request is one clean.
+type Request struct {
+	Config  *config.Config
+	Environ []string
+	DryRun  bool
+	// MaxSize and MaxAge override every target's policy when set.
+	MaxSize int64
+	MaxAge  time.Duration
+	Sink    journal.Sink
+	Removed func(target string, r trim.Removal)
+	// LockDir holds the per-target locks; LockWait is how long to wait
+	// for another holder.
+	LockDir  string
+	LockWait time.Duration
+	Workers  int
+}
+
+// Outcome is one target's result.
+type Outcome struct {
+	Target string `json:"target"`
+	Kind   string `json:"kind"`
+	Path   string `json:"path"`
+	*trim.Result
+	// Error says why the target could not be trimmed at all.
+	Error string `json:"error,omitempty"`
+}
+
+// OK reports whether the target ended within its limits.
+func (o Outcome) OK() bool { return o.Error == "" && o.Result != nil && o.WithinLimit && o.Result.Failed == 0 }
+
+// Run trims every target of the configuration.
+func Run(ctx context.Context, req Request) []Outcome {
+	resolved, _ := target.Resolve(ctx, req.Config, req.Environ)
+	var out []Outcome
+	for _, rt := range resolved {
+		o := Outcome{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
+		res, err := one(ctx, req, rt)
+		if err != nil {
+			o.Error = err.Error()
+		}
+		o.Result = res
+		emit(req, o)
+		out = append(out, o)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out
+}
+
+func one(ctx context.Context, req Request, rt target.Resolved) (*trim.Result, error) {
+	switch {
+	case rt.Disabled || rt.Unresolved:
+		return nil, fmt.Errorf("no cache to clean (GOCACHE/GOMODCACHE unset or off)")
+	case rt.Err != nil:
+		return nil, rt.Err
+	case !rt.Exists:
+		return &trim.Result{DryRun: req.DryRun, WithinLimit: true, Policy: "cache does not exist yet"}, nil
+	}
+	p := trim.PolicyOf(rt.Target)
+	if req.MaxSize > 0 {
+		p.MaxSize, p.LowWater = req.MaxSize, req.MaxSize/10*9
+	}
+	if req.MaxAge > 0 {
+		p.MaxAge = max(req.MaxAge, p.MinAge)
+	}
+	release, err := lock.Acquire(req.LockDir, rt.Name, req.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	root, err := safefs.OpenRoot(rt.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	opt := trim.Options{DryRun: req.DryRun, Now: time.Now(), Workers: req.Workers}
+	if req.Removed != nil {
+		opt.Removed = func(r trim.Removal) { req.Removed(rt.Name, r) }
+	}
+	if rt.Kind == config.Build {
+		return trim.Build(ctx, root, p, opt)
+	}
+	sroot, err := scan.RootOf(root.FD)
+	if err != nil {
+		return nil, err
+	}
+	return trim.Mod(ctx, root, p, opt, scan.DescribeFS(sroot).Has("noatime"))
+}
+
+func emit(req Request, o Outcome) {
+	if req.Sink == nil {
+		return
+	}
+	f := map[string]string{"GOMAINT_TARGET": o.Target, "GOMAINT_CACHE_KIND": o.Kind, "GOMAINT_CACHE_PATH": o.Path,
+		"GOMAINT_DRY_RUN": boolField(req.DryRun)}
+	if o.Result == nil {
+		f["GOMAINT_ERROR"] = o.Error
+		journal.Emit(req.Sink, journal.Event{Type: journal.Trim, Priority: journal.Err,
+			Message: fmt.Sprintf("clean of %s cache %s failed: %s", o.Kind, o.Path, o.Error), Fields: f})
+		return
+	}
+	r := o.Result
+	for k, v := range map[string]int64{"GOMAINT_FREED_BYTES": r.FreedBytes, "GOMAINT_FILES": r.Files, "GOMAINT_VERSIONS": r.Versions,
+		"GOMAINT_UNITS": r.Units, "GOMAINT_SKIPPED": r.Skipped, "GOMAINT_FAILED": r.Failed, "GOMAINT_BYTES_BEFORE": r.BytesBefore,
+		"GOMAINT_BYTES": r.BytesAfter, "GOMAINT_CUTOFF": r.CutoffUnix, "GOMAINT_DURATION_MSEC": r.DurationMS} {
+		f[k] = journal.Int(v)
+	}
+	f["GOMAINT_POLICY"] = r.Policy
+	pri := journal.Info
+	verb := "removed"
+	if req.DryRun {
+		verb = "would remove"
+	}
+	msg := fmt.Sprintf("%s cache %s: %s %s in %d files (%d module versions); now %s", o.Kind, o.Path, verb,
+		config.FormatSize(r.FreedBytes), r.Files, r.Versions, config.FormatSize(r.BytesAfter))
+	if r.Blocked != "" {
+		f["GOMAINT_BLOCKED"] = r.Blocked
+		msg += "; limit not reached: " + r.Blocked
+		pri = journal.Warning
+	}
+	if o.Error != "" || r.Failed > 0 {
+		f["GOMAINT_ERROR"] = o.Error + r.FirstError
+		msg += "; errors: " + o.Error + r.FirstError
+		pri = journal.Err
+	}
+	journal.Emit(req.Sink, journal.Event{Type: journal.Trim, Priority: pri, Message: msg, Fields: f})
+}
+
+func boolField(b bool) string { return strconv.Itoa(map[bool]int{false: 0, true: 1}[b]) }

@@ -1,0 +1,76 @@
+// Package lock makes sure that a person, the timer and the daemon never
+// work on one target at once (DESIGN.md, safety 8): one flock per target,
+// in a runtime directory outside the cache tree.
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Dir is where the locks of a scope live: /run/gomaint for the system,
+// $XDG_RUNTIME_DIR/gomaint for a user.
+func Dir(system bool, getenv func(string) string) string {
+	if system {
+		return "/run/gomaint"
+	}
+	if d := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
+		return filepath.Join(d, "gomaint")
+	}
+	return filepath.Join(os.TempDir(), "gomaint-"+strconv.Itoa(os.Getuid()))
+}
+
+// BusyError says another process holds a target's lock.
+type BusyError struct {
+	Target string
+	PID    string
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("target %s is being cleaned by another gomaint (pid %s); try again when it finishes", e.Target, e.PID)
+}
+
+// Acquire takes the lock of target in dir, waiting up to wait for a
+// holder to finish. The returned function releases it.
+func Acquire(dir, target string, wait time.Duration) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock directory: %w", err)
+	}
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
+	}
+	defer unix.Close(dfd)
+	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, target+".lock"), err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			unix.Close(fd)
+			return nil, fmt.Errorf("lock %s: %w", target, err)
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 32)
+			n, _ := unix.Pread(fd, buf, 0)
+			unix.Close(fd)
+			return nil, &BusyError{Target: target, PID: strings.TrimSpace(string(buf[:max(n, 0)]))}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	unix.Ftruncate(fd, 0)
+	unix.Pwrite(fd, []byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() { unix.Close(fd) }, nil
+}

@@ -1,0 +1,267 @@
+// Package safefs is the only code in gomaint that changes the file system.
+//
+// gomaint runs as root over trees other users can write, so every change is
+// made relative to an open directory fd of the target root, never through a
+// path string (DESIGN.md, safety 1 to 3):
+//   - directories are opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+//     RESOLVE_NO_XDEV) where the kernel has it, else one component at a time
+//     with O_NOFOLLOW and a mount-id check after each open;
+//   - entries are examined with statx(AT_SYMLINK_NOFOLLOW) and removed with
+//     unlinkat on their parent's fd, so a link is removed, never followed;
+//   - nothing on another mount (a bind mount included) is entered or removed.
+package safefs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrOtherMount is returned for an entry on another mount than the root's.
+var ErrOtherMount = errors.New("on another mount; not entered")
+
+// Root is an open target root.
+type Root struct {
+	FD    int
+	Path  string
+	mount uint64
+	dev   uint64
+}
+
+const statMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.STATX_UID | unix.STATX_MTIME |
+	unix.STATX_ATIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
+
+// OpenRoot opens path, which must be a directory and not a symbolic link.
+func OpenRoot(path string) (*Root, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("statx %s: %w", path, err)
+	}
+	r := &Root{FD: fd, Path: path, dev: unix.Mkdev(st.Dev_major, st.Dev_minor)}
+	if st.Mask&unix.STATX_MNT_ID != 0 {
+		r.mount = st.Mnt_id
+	}
+	return r, nil
+}
+
+// Close closes the root fd.
+func (r *Root) Close() error { return unix.Close(r.FD) }
+
+// sameMount reports whether st lies on the root's mount.
+func (r *Root) sameMount(st *unix.Statx_t) bool {
+	if r.mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 {
+		return st.Mnt_id == r.mount
+	}
+	return unix.Mkdev(st.Dev_major, st.Dev_minor) == r.dev
+}
+
+// Stat examines name in dirfd without following a link.
+func (r *Root) Stat(dirfd int, name string) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, statMask, &st)
+	return st, err
+}
+
+// OpenDir opens the directory rel (slash-separated, relative to the root)
+// beneath the root, without following links or leaving the root's mount.
+func (r *Root) OpenDir(rel string) (int, error) {
+	if rel == "" || rel == "." {
+		return unix.FcntlInt(uintptr(r.FD), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	if strings.HasPrefix(rel, "/") {
+		return -1, fmt.Errorf("open %s: not relative to %s", rel, r.Path)
+	}
+	return r.openBeneath(r.FD, rel)
+}
+
+// OpenChild opens the subdirectory name of dirfd, like OpenDir.
+func (r *Root) OpenChild(dirfd int, name string) (int, error) {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return -1, fmt.Errorf("open %q: not a plain name", name)
+	}
+	return r.openBeneath(dirfd, name)
+}
+
+func (r *Root) openBeneath(dirfd int, rel string) (int, error) {
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat2(dirfd, rel, &unix.OpenHow{Flags: flags,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS})
+	switch {
+	case err == nil:
+		return fd, nil
+	case errors.Is(err, unix.EXDEV):
+		return -1, fmt.Errorf("open %s: %w", rel, ErrOtherMount)
+	case !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM):
+		return -1, fmt.Errorf("open %s: %w", rel, err)
+	}
+	// No openat2 (Linux < 5.6, or filtered): one component at a time.
+	cur, err := unix.FcntlInt(uintptr(dirfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	for _, part := range strings.Split(rel, "/") {
+		if part == "" || part == "." || part == ".." {
+			unix.Close(cur)
+			return -1, fmt.Errorf("open %s: %q is not allowed in a path beneath the root", rel, part)
+		}
+		next, err := unix.Openat(cur, part, flags, 0)
+		unix.Close(cur)
+		if err != nil {
+			return -1, fmt.Errorf("open %s: %w", rel, err)
+		}
+		var st unix.Statx_t
+		if err := unix.Statx(next, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || !r.sameMount(&st) {
+			unix.Close(next)
+			return -1, fmt.Errorf("open %s: %w", rel, ErrOtherMount)
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// Remove removes the non-directory name from dirfd (a link is removed
+// itself). It refuses entries on another mount.
+func (r *Root) Remove(dirfd int, name string) error {
+	st, err := r.Stat(dirfd, name)
+	if err != nil {
+		return err
+	}
+	if !r.sameMount(&st) {
+		return fmt.Errorf("remove %s: %w", name, ErrOtherMount)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("remove %s: %w", name, unix.EISDIR)
+	}
+	return unix.Unlinkat(dirfd, name, 0)
+}
+
+// RemoveTree removes the directory name of dirfd and everything in it,
+// making read-only directories writable first (as go's module cache
+// needs). It never follows a link, never enters another mount, and stops
+// at the first error.
+func (r *Root) RemoveTree(dirfd int, name string) (files int64, bytes int64, err error) {
+	fd, err := r.OpenChild(dirfd, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = r.emptyDir(fd, &files, &bytes, 0)
+	unix.Close(fd)
+	if err != nil {
+		return files, bytes, fmt.Errorf("remove %s: %w", name, err)
+	}
+	if err := unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR); err != nil {
+		return files, bytes, fmt.Errorf("remove %s: %w", name, err)
+	}
+	return files, bytes, nil
+}
+
+const maxTreeDepth = 256
+
+func (r *Root) emptyDir(fd int, files, bytes *int64, depth int) error {
+	if depth > maxTreeDepth {
+		return fmt.Errorf("nested deeper than %d levels", maxTreeDepth)
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+		return err
+	}
+	if st.Mode&0o300 != 0o300 {
+		// Module directories are 0555; entries cannot be removed until the
+		// directory is writable. fchmod on the open fd: no path involved.
+		if err := unix.Fchmod(fd, uint32(st.Mode&0o7777)|0o700); err != nil {
+			return fmt.Errorf("make writable: %w", err)
+		}
+	}
+	names, err := ReadNames(fd)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		est, err := r.Stat(fd, n)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		if !r.sameMount(&est) {
+			return fmt.Errorf("%s: %w", n, ErrOtherMount)
+		}
+		if est.Mode&unix.S_IFMT == unix.S_IFDIR {
+			sub, err := r.OpenChild(fd, n)
+			if err != nil {
+				return err
+			}
+			err = r.emptyDir(sub, files, bytes, depth+1)
+			unix.Close(sub)
+			if err != nil {
+				return fmt.Errorf("%s/%w", n, err)
+			}
+			if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil {
+				return fmt.Errorf("%s: %w", n, err)
+			}
+			continue
+		}
+		if err := unix.Unlinkat(fd, n, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		*files++
+		*bytes += int64(est.Blocks) * 512
+	}
+	return nil
+}
+
+// ReadNames lists a directory's entries (without . and ..).
+func ReadNames(fd int) ([]string, error) {
+	var names []string
+	buf := make([]byte, 8<<10)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil {
+			return nil, fmt.Errorf("read directory: %w", err)
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
+}
+
+// OpenFile opens (with unix.O_CREAT, creates) the regular file name in
+// dirfd, never through a link. A file created as root is given to the
+// owner of its directory: a root-owned lock file in a user's cache would
+// make that user's go commands fail.
+func (r *Root) OpenFile(dirfd int, name string, flags int) (int, error) {
+	const always = unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+	create := flags&unix.O_CREAT != 0
+	fd, err := unix.Openat(dirfd, name, (flags&^unix.O_CREAT)|always, 0)
+	created := false
+	if errors.Is(err, unix.ENOENT) && create {
+		fd, err = unix.Openat(dirfd, name, flags|unix.O_EXCL|always, 0o666)
+		created = err == nil
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", name, err)
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !r.sameMount(&st) {
+		unix.Close(fd)
+		return -1, fmt.Errorf("open %s: not a regular file on the cache's mount", name)
+	}
+	if created && unix.Geteuid() == 0 {
+		var dir unix.Statx_t
+		if err := unix.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_UID|unix.STATX_GID, &dir); err == nil {
+			if err := unix.Fchown(fd, int(dir.Uid), int(dir.Gid)); err != nil {
+				unix.Close(fd)
+				return -1, fmt.Errorf("give %s to its directory's owner: %w", name, err)
+			}
+		}
+	}
+	return fd, nil
+}

@@ -1,0 +1,93 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Totals sums a subtree.
+type Totals struct {
+	Files, DiskBytes int64
+	// NewestAtime and NewestMtime are over every entry, the top included.
+	NewestAtime, NewestMtime int64
+}
+
+// Subtree sums the directory name of dirfd, read sequentially, with the
+// same rules as Walk: no links followed, nothing on another mount entered.
+// It is for units small enough to read in one go, such as one module
+// version, while Walk spreads a whole cache over workers.
+func Subtree(dirfd int, name string, mount uint64) (Totals, error) {
+	var t Totals
+	var st unix.Statx_t
+	if err := unix.Statx(dirfd, name, statxFlags, statxMask, &st); err != nil {
+		return t, err
+	}
+	t.add(&st)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return t, fmt.Errorf("open %s: %w", name, err)
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 16<<10)
+	return t, sumDir(fd, mount, buf, &t, 0)
+}
+
+func (t *Totals) add(st *unix.Statx_t) {
+	t.DiskBytes += int64(st.Blocks) * 512
+	if st.Mode&unix.S_IFMT == unix.S_IFREG {
+		t.Files++
+	}
+	t.NewestAtime = max(t.NewestAtime, st.Atime.Sec)
+	t.NewestMtime = max(t.NewestMtime, st.Mtime.Sec)
+}
+
+func sumDir(fd int, mount uint64, buf []byte, t *Totals, depth int) error {
+	if depth > 256 {
+		return fmt.Errorf("nested deeper than 256 levels")
+	}
+	var subdirs []string
+	var st unix.Statx_t
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil {
+			return fmt.Errorf("read directory: %w", err)
+		}
+		if n <= 0 {
+			break
+		}
+		for off := 0; off < n; {
+			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
+			nameStart := off + 19
+			name := buf[nameStart : off+reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			off += reclen
+			if isDots(name) || statxAt(fd, &buf[nameStart], &st) != nil {
+				continue
+			}
+			if mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount {
+				continue
+			}
+			t.add(&st)
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				subdirs = append(subdirs, string(name))
+			}
+		}
+	}
+	for _, s := range subdirs {
+		sub, err := unix.Openat(fd, s, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		err = sumDir(sub, mount, buf, t, depth+1)
+		unix.Close(sub)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package target turns configured targets into cache paths, resolved as the
+// go command resolves them, so that every front door agrees on them.
+package target
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
+)
+
+// Resolved is a target with its cache path.
+type Resolved struct {
+	config.Target
+	// Path is the cache root, symlinks resolved; empty when Disabled or
+	// Unresolved.
+	Path string
+	// Disabled: GOCACHE=off was set. Unresolved: no path could be derived.
+	Disabled, Unresolved bool
+	// Exists is false for a cache go has not created yet.
+	Exists bool
+	// Err is why the path could not be examined.
+	Err error
+}
+
+// Resolve resolves every target of cfg for the environment environ.
+func Resolve(ctx context.Context, cfg *config.Config, environ []string) ([]Resolved, discover.Env) {
+	env := discover.Resolve(ctx, environ)
+	native := discover.Native(discover.EnvFrom(environ))
+	out := make([]Resolved, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		out[i] = resolve(t, env, native)
+	}
+	return out, env
+}
+
+// resolve: native tells a GOCACHE=off that someone set from one go derived
+// for lack of HOME.
+func resolve(t config.Target, env, native discover.Env) Resolved {
+	r := Resolved{Target: t, Path: t.Path}
+	if r.Path == "" {
+		if t.Kind == config.Build {
+			r.Path = env.GOCACHE
+		} else {
+			r.Path = env.GOMODCACHE
+		}
+	}
+	switch {
+	case t.Kind == config.Build && r.Path == "off":
+		r.Disabled = native.GOCACHE == "off"
+		r.Unresolved = !r.Disabled
+		r.Path = ""
+		return r
+	case r.Path == "" || !filepath.IsAbs(r.Path):
+		r.Unresolved, r.Path = true, ""
+		return r
+	}
+	real, err := filepath.EvalSymlinks(r.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r // go creates it on first use
+	case err != nil:
+		r.Err = err
+		return r
+	}
+	r.Path, r.Exists = real, true
+	return r
+}
+
+// Select narrows cfg to the target called name; false if there is none.
+func Select(cfg *config.Config, name string) bool {
+	for _, t := range cfg.Targets {
+		if t.Name == name {
+			cfg.Targets = []config.Target{t}
+			return true
+		}
+	}
+	return false
+}
