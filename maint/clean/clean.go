@@ -46,7 +46,9 @@ type Outcome struct {
 }
 
 // OK reports whether the target ended within its limits.
-func (o Outcome) OK() bool { return o.Error == "" && o.Result != nil && o.WithinLimit && o.Result.Failed == 0 }
+func (o Outcome) OK() bool {
+	return o.Error == "" && o.Result != nil && o.WithinLimit && o.Result.Failed == 0
+}
 
 // Run trims every target of the configuration.
 func Run(ctx context.Context, req Request) []Outcome {

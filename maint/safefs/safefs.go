@@ -73,7 +73,8 @@ func (r *Root) Stat(dirfd int, name string) (unix.Statx_t, error) {
 // beneath the root, without following links or leaving the root's mount.
 func (r *Root) OpenDir(rel string) (int, error) {
 	if rel == "" || rel == "." {
-		return unix.FcntlInt(uintptr(r.FD), unix.F_DUPFD_CLOEXEC, 0)
+		// Not a dup: that would share the root's directory offset.
+		return unix.Openat(r.FD, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	if strings.HasPrefix(rel, "/") {
 		return -1, fmt.Errorf("open %s: not relative to %s", rel, r.Path)

@@ -11,7 +11,10 @@ import (
 // Totals sums a subtree.
 type Totals struct {
 	Files, DiskBytes int64
-	// NewestAtime and NewestMtime are over every entry, the top included.
+	// NewestAtime is over regular files only: reading a directory, as any
+	// walk (this one included) does, updates its atime, while a file's
+	// atime moves only when something reads its contents, like a build.
+	// NewestMtime is over every entry, the top included.
 	NewestAtime, NewestMtime int64
 }
 
@@ -39,8 +42,8 @@ func (t *Totals) add(st *unix.Statx_t) {
 	t.DiskBytes += int64(st.Blocks) * 512
 	if st.Mode&unix.S_IFMT == unix.S_IFREG {
 		t.Files++
+		t.NewestAtime = max(t.NewestAtime, st.Atime.Sec)
 	}
-	t.NewestAtime = max(t.NewestAtime, st.Atime.Sec)
 	t.NewestMtime = max(t.NewestMtime, st.Mtime.Sec)
 }
 

@@ -157,10 +157,12 @@ func Walk[V Visitor](ctx context.Context, rootFD int, root Root, opt Options, ne
 	if opt.MaxDepth <= 0 {
 		opt.MaxDepth = 2048
 	}
-	// The walk closes the fds it is handed; the caller keeps rootFD.
-	dup, err := unix.FcntlInt(uintptr(rootFD), unix.F_DUPFD_CLOEXEC, 0)
+	// The walk closes the fds it reads; the caller keeps rootFD. A dup
+	// would share rootFD's directory offset, so a second walk would find
+	// nothing: open "." again for a fresh one.
+	dup, err := unix.Openat(rootFD, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("dup root fd: %w", err)
+		return nil, fmt.Errorf("reopen root: %w", err)
 	}
 	w := &walker{ctx: ctx, opt: opt, dev: devOf(&root.Stat), mount: root.Mount, openat2: openat2Works()}
 	w.cond = sync.NewCond(&w.mu)

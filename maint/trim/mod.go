@@ -59,8 +59,9 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	res.CutoffUnix, res.Blocked = cutoffTime(now, hours), blocked
 
 	if hours < noCutoff {
+		var mu sync.Mutex // guards res for every worker
 		_, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modRemover {
-			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, hours: hours, opt: &opt, res: res}
+			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, hours: hours, opt: &opt, mu: &mu, res: res}
 		})
 		if err != nil {
 			return res, err
@@ -142,6 +143,9 @@ func (c *modCounter) measure(d *scan.Dir, name string) (version, bool) {
 		return version{}, false
 	}
 	v := version{dir: d.Path, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime}
+	if t.Files == 0 {
+		v.lastUsed = t.NewestMtime // nothing to read: when it was made
+	}
 	dl, ver := v.downloadDir()
 	if fd, err := c.root.OpenDir(dl); err == nil {
 		for _, ext := range []string{".zip", ".ziphash"} {
@@ -171,7 +175,7 @@ type modRemover struct {
 	modCounter
 	hours int
 	opt   *Options
-	mu    sync.Mutex
+	mu    *sync.Mutex
 	res   *Result
 }
 
