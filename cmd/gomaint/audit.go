@@ -57,7 +57,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Sink: sink, Workers: *workers}
 	terminal := isTerminal(os.Stdout) && !*asJSON
 	if isTerminal(os.Stderr) {
-		req.Progress = progress(stderr)
+		req.Progress = progress(stderr, "scanning")
 	}
 	rep := audit.Run(ctx, req)
 	if *asJSON {
@@ -92,7 +92,7 @@ func configName(cfg *config.Config) string {
 }
 
 // progress shows a progress line for walks that take over a second.
-func progress(w io.Writer) func(string, *atomic.Int64) func() {
+func progress(w io.Writer, verb string) func(string, *atomic.Int64) func() {
 	return func(name string, n *atomic.Int64) func() {
 		done := make(chan struct{})
 		finished := make(chan struct{})
@@ -109,7 +109,7 @@ func progress(w io.Writer) func(string, *atomic.Int64) func() {
 					}
 					return
 				case <-t.C:
-					fmt.Fprintf(w, "\r\033[Kscanning %s: %d entries", name, n.Load())
+					fmt.Fprintf(w, "\r\033[K%s %s: %d entries", verb, name, n.Load())
 					shown = true
 					t.Reset(200 * time.Millisecond)
 				}

@@ -62,6 +62,9 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	req.Config, req.Sink = cfg, sink
+	if isTerminal(os.Stderr) {
+		req.Progress = progress(stderr, "cleaning")
+	}
 	var mu sync.Mutex
 	enc := json.NewEncoder(stdout)
 	if *dryRun || *asJSON {

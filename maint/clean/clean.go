@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
@@ -33,6 +34,9 @@ type Request struct {
 	LockDir  string
 	LockWait time.Duration
 	Workers  int
+	// Progress, when set, is called as each target's trim starts; the
+	// function it returns is called when it ends.
+	Progress func(target string, entries *atomic.Int64) (done func())
 }
 
 // Outcome is one target's result.
@@ -96,7 +100,10 @@ func one(ctx context.Context, req Request, rt target.Resolved) (*trim.Result, er
 		return nil, err
 	}
 	defer root.Close()
-	opt := trim.Options{DryRun: req.DryRun, Now: time.Now(), Workers: req.Workers}
+	opt := trim.Options{DryRun: req.DryRun, Now: time.Now(), Workers: req.Workers, Entries: &atomic.Int64{}}
+	if req.Progress != nil {
+		defer req.Progress(rt.Name, opt.Entries)()
+	}
 	if req.Removed != nil {
 		opt.Removed = func(r trim.Removal) { req.Removed(rt.Name, r) }
 	}

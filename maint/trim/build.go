@@ -29,7 +29,7 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *buildCounter { return &buildCounter{now: now} })
+	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *buildCounter { return &buildCounter{now: now} })
 	if err != nil {
 		return nil, err
 	}

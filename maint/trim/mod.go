@@ -41,7 +41,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	if err != nil {
 		return nil, err
 	}
-	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modCounter {
+	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *modCounter {
 		return &modCounter{now: now, root: root, mount: sroot.Mount}
 	})
 	if err != nil {
@@ -60,7 +60,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 
 	if hours < noCutoff {
 		var mu sync.Mutex // guards res for every worker
-		_, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modRemover {
+		_, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *modRemover {
 			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, hours: hours, opt: &opt, mu: &mu, res: res}
 		})
 		if err != nil {

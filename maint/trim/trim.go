@@ -19,6 +19,7 @@ package trim
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
@@ -73,6 +74,8 @@ type Options struct {
 	// Removed hears of every removal as it happens; it must be safe for
 	// concurrent use. It may be nil.
 	Removed func(Removal)
+	// Entries, when set, counts entries examined, for a progress line.
+	Entries *atomic.Int64
 }
 
 // Result sums up one trim.
