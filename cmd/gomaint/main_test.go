@@ -12,7 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -203,5 +205,48 @@ func TestScanIncompleteAsUser(t *testing.T) {
 	r := gomaintAs(t, []string{"HOME=" + dir}, attr, "audit", "--config", f, "--json", "--log", "none")
 	if r.code != 1 || !strings.Contains(r.stdout, "SCAN_INCOMPLETE") || !strings.Contains(r.stdout, "5c: open directory: permission denied") {
 		t.Errorf("%+v", r)
+	}
+}
+
+// TestCleanCLI: --dry-run --json lists removals then a summary per target;
+// the real run removes the same; a limit blocked by min_age exits 1.
+func TestCleanCLI(t *testing.T) {
+	dir := testenv.RealCaches(t)
+	cache := filepath.Join(dir, "gocache")
+	old := time.Now().Add(-48 * time.Hour)
+	filepath.Walk(cache, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, "-a") {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	f := writeConfig(t, fmt.Sprintf("[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache))
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	r := gomaint(t, env, "clean", "--config", f, "--dry-run", "--json", "--max-age", "1d", "--log", "none")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var summary struct {
+		Summary struct {
+			Target     string `json:"target"`
+			DryRun     bool   `json:"dry_run"`
+			Units      int64  `json:"units"`
+			FreedBytes int64  `json:"freed_bytes"`
+		} `json:"summary"`
+	}
+	if r.code != 0 || len(lines) < 2 || json.Unmarshal([]byte(lines[len(lines)-1]), &summary) != nil ||
+		!summary.Summary.DryRun || summary.Summary.Units != int64(len(lines)-1) || !strings.Contains(lines[0], `"unit":"action"`) {
+		t.Fatalf("dry run: %+v", r)
+	}
+	r = gomaint(t, env, "clean", "--config", f, "--max-age", "1d", "--log", "none")
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("removed %s", config.FormatSize(summary.Summary.FreedBytes))) {
+		t.Errorf("real run: %+v", r)
+	}
+	r = gomaint(t, env, "clean", "--config", f, "--max-size", "1KiB", "--log", "none")
+	if r.code != 1 || !strings.Contains(r.stdout, "still over its limit: min_age") {
+		t.Errorf("blocked: %+v", r)
+	}
+	for _, bad := range [][]string{{"--max-size", "lots"}, {"--max-age", "10m"}, {"--target", "nope"}} {
+		if r := gomaint(t, env, append([]string{"clean", "--config", f, "--log", "none"}, bad...)...); r.code != 2 {
+			t.Errorf("%v: exit %d", bad, r.code)
+		}
 	}
 }
