@@ -106,7 +106,9 @@ func setup(ctx context.Context, o *options) (*bench, int) {
 	switch {
 	case o.quick:
 		b.coldSkip = "-quick"
-	case o.cold > 0:
+	case o.cold == 0:
+		b.coldSkip = "-cold 0"
+	default:
 		if why := coldBlocker(); why != "" {
 			b.coldSkip = why
 			if os.Getenv("CI") == "true" {

@@ -27,8 +27,9 @@ type tool struct {
 // sample is one run of a tool.
 type sample struct {
 	wall     time.Duration
-	rssKiB   int64 // peak RSS, from the child's rusage
-	floorKiB int64 // our own RSS when it started (see lowerFloor)
+	cpu      time.Duration // user + system, to tell work from waiting
+	rssKiB   int64         // peak RSS, from the child's rusage
+	floorKiB int64         // our own RSS when it started (see lowerFloor)
 	out      []byte
 }
 
@@ -55,14 +56,17 @@ func (t tool) run(ctx context.Context) (sample, error) {
 		return sample{}, fmt.Errorf("%s: %v\n%s", strings.Join(t.argv, " "), err, stderr.Bytes())
 	}
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-	return sample{wall: wall, rssKiB: rss, floorKiB: floor, out: out.Bytes()}, nil
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return sample{wall: wall, cpu: cpu, rssKiB: rss, floorKiB: floor, out: out.Bytes()}, nil
 }
 
-// lowerFloor makes children's Maxrss their own. Go starts children with
-// vfork, and exec records the memory it leaves, ours, as the child's peak
-// RSS so far: a child's Maxrss is at least our peak RSS. So we give free
-// memory back and reset our peak to our current RSS (clear_refs 5), and
-// return that floor, below which a child's peak cannot be seen.
+// lowerFloor keeps our memory out of the next child's Maxrss as far as it
+// can. Go starts children with vfork, and exec records the memory it
+// leaves, ours, as the child's peak RSS so far: a child's Maxrss is at
+// least our peak RSS. So we give free memory back and reset our peak to our
+// current RSS (clear_refs 5), and return that floor, below which a child's
+// peak cannot be seen. (Maxrss also covers the child's own children, such
+// as the go env that gomaint runs.)
 func lowerFloor() (kib int64) {
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
@@ -112,12 +116,16 @@ func measure(ctx context.Context, tools []tool, warm, cold int) ([]runs, error) 
 
 // median wall time in seconds.
 func median(ss []sample) float64 {
+	return medianBy(ss, func(s sample) time.Duration { return s.wall })
+}
+
+func medianBy(ss []sample, f func(sample) time.Duration) float64 {
 	if len(ss) == 0 {
 		return 0
 	}
 	d := make([]float64, len(ss))
 	for i, s := range ss {
-		d[i] = s.wall.Seconds()
+		d[i] = f(s).Seconds()
 	}
 	slices.Sort(d)
 	n := len(d)
@@ -144,7 +152,7 @@ func maxRSS(ss []sample) float64 {
 
 func printTable(tools []tool, res []runs) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "tool\tmode\truns\tmedian\tmin\tmax\tpeak RSS\t")
+	fmt.Fprintln(w, "tool\tmode\truns\tmedian\tmin\tmax\tCPU (median)\tpeak RSS\t")
 	for _, mode := range []string{"warm", "cold"} {
 		for i, t := range tools {
 			ss := res[i].warm
@@ -158,8 +166,9 @@ func printTable(tools []tool, res []runs) {
 			for _, s := range ss {
 				lo, hi = min(lo, s.wall), max(hi, s.wall)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%.1f MiB\t\n", t.name, mode, len(ss),
-				secs(median(ss)), secs(lo.Seconds()), secs(hi.Seconds()), maxRSS(ss))
+			cpu := medianBy(ss, func(s sample) time.Duration { return s.cpu })
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%.1f MiB\t\n", t.name, mode, len(ss),
+				secs(median(ss)), secs(lo.Seconds()), secs(hi.Seconds()), secs(cpu), maxRSS(ss))
 		}
 	}
 	w.Flush()
@@ -177,6 +186,7 @@ type report struct {
 	Findings []struct {
 		Code     string `json:"code"`
 		Severity string `json:"severity"`
+		Cache    string `json:"cache"`
 	} `json:"findings"`
 }
 
@@ -189,7 +199,7 @@ func findings(s sample) string {
 	}
 	var codes []string
 	for _, f := range r.Findings {
-		codes = append(codes, f.Severity+" "+f.Code)
+		codes = append(codes, fmt.Sprintf("%s %s [%s]", f.Severity, f.Code, f.Cache))
 	}
 	return strings.Join(codes, ", ")
 }
