@@ -36,6 +36,7 @@ const usage = `gomaint keeps Go build and module caches healthy.
 Usage:
   gomaint audit [--json] [--fail-on SEVERITY] [--target NAME]
   gomaint clean [--dry-run] [--json] [--target NAME] [--max-size SIZE] [--max-age DUR]
+  gomaint fix [--dry-run] [--json] [--target NAME]
   gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
   gomaint config check [FILE]
   gomaint config show
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdAudit(ctx, rest, stdout, stderr)
 	case "clean":
 		return cmdClean(ctx, rest, stdout, stderr)
+	case "fix":
+		return cmdFix(ctx, rest, stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
 			fmt.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")

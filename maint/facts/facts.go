@@ -40,7 +40,7 @@ type Sample struct {
 	Paths []string `json:"paths,omitempty"`
 }
 
-func (s *Sample) add(path string, bytes int64) {
+func (s *Sample) Add(path string, bytes int64) {
 	s.Count++
 	s.Bytes += bytes
 	if len(s.Paths) < MaxSamples {
@@ -132,7 +132,7 @@ func Gather(ctx context.Context, rootFD int, root scan.Root, opt Options) (*Fact
 	total.Dirs, total.DiskBytes = 1, int64(root.Stat.Blocks)*512
 	total.owner(root.Stat.Uid, 0, "")
 	if !writable(&root.Stat, opt.Writer) {
-		total.NotWritable.add(".", 0)
+		total.NotWritable.Add(".", 0)
 	}
 	for _, v := range vs {
 		total.merge(v.f)
@@ -244,12 +244,12 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 		f.owner(st.Uid, size, "")
 	}
 	if e.Perm()&0o002 != 0 && !e.IsLink() {
-		f.WorldWrite.add(d.Join(e.Name), 0)
+		f.WorldWrite.Add(d.Join(e.Name), 0)
 	}
 	if (e.IsDir() && layout.MustBeWritable(class) && kind != layout.Surprise) ||
 		(e.IsFile() && layout.RewrittenFile(d.Class, e.Name)) {
 		if !writable(st, v.opt.Writer) {
-			f.NotWritable.add(d.Join(e.Name), 0)
+			f.NotWritable.Add(d.Join(e.Name), 0)
 		}
 	}
 	return class
@@ -259,11 +259,11 @@ func (v *visitor) layout(d *scan.Dir, e *scan.Entry, kind layout.Kind, size int6
 	l := &v.f.Layout
 	switch kind {
 	case layout.Surprise:
-		v.f.Unexpected.add(d.Join(e.Name), size)
+		v.f.Unexpected.Add(d.Join(e.Name), size)
 	case layout.Transient:
 		l.Transient++
 		if v.now-e.Mtime() > 3600 { // go finishes or removes these within minutes
-			v.f.StaleTmp.add(d.Join(e.Name), size)
+			v.f.StaleTmp.Add(d.Join(e.Name), size)
 		}
 	case layout.ActionEntry:
 		l.Actions++
@@ -309,11 +309,11 @@ func (v *visitor) Report(d *scan.Dir, name []byte, p scan.Problem, err error) {
 	}
 	switch p {
 	case scan.OtherMount:
-		v.f.OtherMounts.add(path, 0)
+		v.f.OtherMounts.Add(path, 0)
 	case scan.TooDeep:
-		v.f.TooDeep.add(path, 0)
+		v.f.TooDeep.Add(path, 0)
 	default:
-		v.f.Unreadable.add(path+": "+errText(err), 0)
+		v.f.Unreadable.Add(path+": "+errText(err), 0)
 	}
 }
 

@@ -15,6 +15,7 @@ var (
 	GorootOK      = Type{"5800867cca0047398d82bcfd6a219ac4", "goroot"}
 	ConfigInvalid = Type{"cefea96cff0b4d9eb91218e2f8ff0f0d", "config"}
 	Trim          = Type{"166ecd6da517476d9e5d5b7ea9eac521", "trim"}
+	Repair        = Type{"9257c7746651451b8511f59ca618987f", "repair"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -39,7 +40,7 @@ var Findings = map[string]Type{
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid, Trim}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair}
 	for _, t := range Findings {
 		all = append(all, t)
 	}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/repair"
+	"github.com/gomaint/gomaint/maint/target"
+)
+
+func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("fix", stderr)
+	c.register(fs)
+	dryRun := fs.Bool("dry-run", false, "list what would change; change nothing")
+	asJSON := fs.Bool("json", false, "print JSON lines: one per change (with --dry-run) and one summary per target")
+	name := fs.String("target", "", "repair only the target with this `name`")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint fix:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if *name != "" && !target.Select(cfg, *name) {
+		fmt.Fprintf(stderr, "gomaint fix: no target named %q in %s\n", *name, configName(cfg))
+		return exitUsage
+	}
+	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
+		LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
+	var mu sync.Mutex
+	enc := json.NewEncoder(stdout)
+	if *dryRun {
+		req.Changed = func(t string, ch repair.Change) {
+			mu.Lock()
+			defer mu.Unlock()
+			if *asJSON {
+				enc.Encode(struct {
+					Target string `json:"target"`
+					repair.Change
+				}{t, ch})
+				return
+			}
+			fmt.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
+		}
+	}
+	code := exitOK
+	for _, o := range repair.Run(ctx, req) {
+		if o.Error != "" || o.LeftAlone() > 0 {
+			code = exitFindings
+		}
+		if *asJSON {
+			enc.Encode(struct {
+				Summary repair.Outcome `json:"summary"`
+			}{o})
+			continue
+		}
+		printRepair(stdout, o, *dryRun, c.system)
+	}
+	return code
+}
+
+func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
+	if o.Result == nil {
+		fmt.Fprintf(w, "%-7s %s: not repaired: %s\n", o.Target, orNone(o.Path), o.Error)
+		return
+	}
+	verb := "gave"
+	if dryRun {
+		verb = "would give"
+	}
+	fmt.Fprintf(w, "%-7s %s: %s %d entries back to their owner and corrected %d modes\n", o.Target, orNone(o.Path), verb, o.Owners, o.Modes)
+	if o.NeedRoot > 0 {
+		flag := ""
+		if system {
+			flag = " --system"
+		}
+		fmt.Fprintf(w, "        %d entries belong to other users and need root: sudo gomaint fix%s --target %s\n", o.NeedRoot, flag, o.Target)
+	}
+	for _, s := range []struct {
+		what string
+		n    int64
+		eg   []string
+	}{
+		{"hard-linked files left alone (never changed: they may be links to files elsewhere)", o.Hardlinked.Count, o.Hardlinked.Paths},
+		{"devices, fifos or sockets left alone", o.Special.Count, o.Special.Paths},
+		{"mount points not entered", o.Mounts.Count, o.Mounts.Paths},
+		{"entries that could not be read", o.Unreadable.Count, o.Unreadable.Paths},
+		{"directories nested too deep to enter", o.TooDeep.Count, o.TooDeep.Paths},
+		{"changes that failed", o.Failed.Count, o.Failed.Paths},
+	} {
+		if s.n > 0 {
+			fmt.Fprintf(w, "        %d %s, e.g. %s\n", s.n, s.what, strings.Join(s.eg, ", "))
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package repair
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
+	"github.com/gomaint/gomaint/maint/target"
+)
+
+// Request is one `gomaint fix`.
+type Request struct {
+	Config   *config.Config
+	Environ  []string
+	DryRun   bool
+	Sink     journal.Sink
+	Changed  func(target string, c Change)
+	LockDir  string
+	LockWait time.Duration
+	Workers  int
+}
+
+// Outcome is one target's repair.
+type Outcome struct {
+	Target string `json:"target"`
+	Kind   string `json:"kind"`
+	Path   string `json:"path"`
+	Owner  uint32 `json:"owner_uid"`
+	*Result
+	Error string `json:"error,omitempty"`
+}
+
+// LeftAlone counts what could not or must not be repaired.
+func (o Outcome) LeftAlone() int64 {
+	if o.Result == nil {
+		return 0
+	}
+	return o.NeedRoot + o.Hardlinked.Count + o.Special.Count + o.Mounts.Count + o.Unreadable.Count + o.TooDeep.Count + o.Failed.Count
+}
+
+// Run repairs every target: in the user scope the caller owns the caches;
+// in the system scope, whoever owns each cache's root.
+func Run(ctx context.Context, req Request) []Outcome {
+	resolved, env := target.Resolve(ctx, req.Config, req.Environ)
+	var out []Outcome
+	for _, rt := range resolved {
+		o := Outcome{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
+		res, owner, err := one(ctx, req, rt, env)
+		o.Result, o.Owner = res, owner
+		if err != nil {
+			o.Error = err.Error()
+		}
+		emit(req, o)
+		out = append(out, o)
+	}
+	return out
+}
+
+func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env) (*Result, uint32, error) {
+	switch {
+	case rt.Disabled || rt.Unresolved:
+		return nil, 0, fmt.Errorf("no cache to repair (GOCACHE/GOMODCACHE unset or off)")
+	case rt.Err != nil:
+		return nil, 0, rt.Err
+	case !rt.Exists:
+		return &Result{DryRun: req.DryRun}, 0, nil
+	}
+	release, err := lock.Acquire(req.LockDir, rt.Name, req.LockWait)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
+	root, err := safefs.OpenRoot(rt.Path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer root.Close()
+	opt := Options{Build: rt.Kind == config.Build, DryRun: req.DryRun, Workers: req.Workers,
+		Owner: uint32(os.Getuid()), Group: uint32(os.Getgid()), ModWritable: strings.Contains(env.GOFLAGS, "-modcacherw")}
+	if req.Config.Scope == config.System {
+		sroot, err := scan.RootOf(root.FD)
+		if err != nil {
+			return nil, 0, err
+		}
+		opt.Owner, opt.Group = sroot.Stat.Uid, sroot.Stat.Gid
+	}
+	opt.Changed = func(c Change) {
+		if req.Sink != nil && !req.DryRun { // per-change detail, at debug level
+			journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: journal.Debug,
+				Message: fmt.Sprintf("%s %s: %s -> %s", c.What, c.Path, c.From, c.To),
+				Fields:  map[string]string{"GOMAINT_TARGET": rt.Name, "GOMAINT_CACHE_PATH": rt.Path, "GOMAINT_PATH": c.Path, "GOMAINT_CHANGE": c.What}})
+		}
+		if req.Changed != nil {
+			req.Changed(rt.Name, c)
+		}
+	}
+	res, err := Fix(ctx, root, opt)
+	return res, opt.Owner, err
+}
+
+func emit(req Request, o Outcome) {
+	if req.Sink == nil {
+		return
+	}
+	f := map[string]string{"GOMAINT_TARGET": o.Target, "GOMAINT_CACHE_KIND": o.Kind, "GOMAINT_CACHE_PATH": o.Path,
+		"GOMAINT_DRY_RUN": map[bool]string{false: "0", true: "1"}[req.DryRun]}
+	if o.Result == nil {
+		f["GOMAINT_ERROR"] = o.Error
+		journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: journal.Err,
+			Message: fmt.Sprintf("repair of %s cache %s failed: %s", o.Kind, o.Path, o.Error), Fields: f})
+		return
+	}
+	f["GOMAINT_OWNERS"] = journal.Int(o.Owners)
+	f["GOMAINT_MODES"] = journal.Int(o.Modes)
+	f["GOMAINT_LEFT_ALONE"] = journal.Int(o.LeftAlone())
+	f["GOMAINT_NEED_ROOT"] = journal.Int(o.NeedRoot)
+	f["GOMAINT_HARDLINKED"] = journal.Int(o.Hardlinked.Count)
+	f["GOMAINT_SAMPLE"] = strings.Join(o.Samples, " ")
+	pri := journal.Info
+	if o.LeftAlone() > 0 || o.Error != "" {
+		pri = journal.Warning
+	}
+	verb := "repaired"
+	if req.DryRun {
+		verb = "would repair"
+	}
+	journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: pri, Fields: f,
+		Message: fmt.Sprintf("%s cache %s: %s %d owners and %d modes; %d entries left alone", o.Kind, o.Path, verb, o.Owners, o.Modes, o.LeftAlone())})
+}

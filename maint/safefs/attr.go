@@ -1,0 +1,71 @@
+package safefs
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrHardlinked is returned for a regular file with more than one link:
+// it may be a link to a file outside the cache, so its owner and mode are
+// never changed (DESIGN.md, safety 3).
+var ErrHardlinked = errors.New("has more than one hard link; left alone")
+
+// ErrNotFileOrDir is returned for devices, fifos and sockets.
+var ErrNotFileOrDir = errors.New("is not a regular file, directory or link; left alone")
+
+// Attr is what SetAttr may change.
+type Attr struct {
+	UID, GID int    // -1 leaves it
+	Mode     uint32 // permission bits; ignored for links; NoMode leaves it
+}
+
+// NoMode leaves the mode as it is.
+const NoMode = ^uint32(0)
+
+// SetAttr changes the owner and mode of name in dirfd. It opens the entry
+// with O_PATH|O_NOFOLLOW and checks that very inode (type, link count,
+// mount) before changing it through the fd, so a name swapped for a link
+// or a hard link in between is never followed.
+func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
+	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+		return err
+	}
+	if !r.sameMount(&st) {
+		return ErrOtherMount
+	}
+	typ := st.Mode & unix.S_IFMT
+	switch {
+	case typ == unix.S_IFREG && st.Nlink > 1:
+		return ErrHardlinked
+	case typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFLNK:
+		return ErrNotFileOrDir
+	}
+	if (a.UID >= 0 && uint32(a.UID) != st.Uid) || (a.GID >= 0 && uint32(a.GID) != st.Gid) {
+		// AT_EMPTY_PATH on an O_PATH fd: the inode checked above, a link
+		// itself rather than its target.
+		if err := unix.Fchownat(fd, "", a.UID, a.GID, unix.AT_EMPTY_PATH); err != nil {
+			return fmt.Errorf("chown: %w", err)
+		}
+		// chown may clear setuid/setgid bits: compare the mode afresh.
+		if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+			return err
+		}
+	}
+	if a.Mode != NoMode && typ != unix.S_IFLNK && uint32(st.Mode)&0o7777 != a.Mode {
+		// chmod has no fd form for O_PATH; /proc/self/fd/N names exactly
+		// the open inode and is resolved by the kernel, not by a path walk.
+		if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), a.Mode); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
+	}
+	return nil
+}
