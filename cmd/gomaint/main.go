@@ -37,6 +37,7 @@ Usage:
   gomaint audit [--json] [--fail-on SEVERITY] [--target NAME]
   gomaint clean [--dry-run] [--json] [--target NAME] [--max-size SIZE] [--max-age DUR]
   gomaint fix [--dry-run] [--json] [--target NAME]
+  gomaint protect [--dry-run]
   gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
   gomaint config check [FILE]
   gomaint config show
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdAudit(ctx, rest, stdout, stderr)
 	case "clean":
 		return cmdClean(ctx, rest, stdout, stderr)
+	case "protect":
+		return cmdProtect(ctx, rest, stdout, stderr)
 	case "fix":
 		return cmdFix(ctx, rest, stdout, stderr)
 	case "check":

@@ -250,3 +250,56 @@ func TestCleanCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestFixCLI: as the cache's owner (not root), fix says which entries need
+// root and the exact command; as root, it repairs them.
+func TestFixCLI(t *testing.T) {
+	testenv.Root(t)
+	u, err := user.Lookup("nobody")
+	testenv.Need(t, err == nil, "user nobody")
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	dir := testenv.RealCaches(t)
+	cache := filepath.Join(dir, "gocache")
+	testenv.Run(t, nil, "", "chown", "-R", u.Uid+":"+u.Gid, cache)
+	os.Chown(filepath.Join(cache, "2d"), 0, 0) // left by sudo go build
+	f := filepath.Join(dir, "gomaint.toml")
+	os.WriteFile(f, []byte(fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache)), 0o644)
+	attr := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	run := filepath.Join(dir, "run") // nobody's runtime directory, for the lock
+	os.Mkdir(run, 0o700)
+	os.Chown(run, uid, gid)
+	env := []string{"HOME=" + dir, "XDG_RUNTIME_DIR=" + run}
+	r := gomaintAs(t, env, attr, "fix", "--config", f, "--log", "none")
+	if r.code != 1 || !strings.Contains(r.stdout, "1 entries belong to other users and need root: sudo gomaint fix --target build") {
+		t.Fatalf("as owner: %+v", r)
+	}
+	r = gomaint(t, env, "fix", "--config", f, "--system", "--dry-run", "--json", "--log", "none")
+	if r.code != 0 || !strings.Contains(r.stdout, `"path":"2d","what":"owner"`) {
+		t.Fatalf("dry run as root: %+v", r)
+	}
+	r = gomaint(t, env, "fix", "--config", f, "--system", "--log", "none")
+	var st syscall.Stat_t
+	syscall.Stat(filepath.Join(cache, "2d"), &st)
+	if r.code != 0 || st.Uid != uint32(uid) {
+		t.Fatalf("as root: %+v, owner now %d", r, st.Uid)
+	}
+}
+
+// TestProtectCLI: protect writes the user's exclusion once, idempotently.
+func TestProtectCLI(t *testing.T) {
+	dir := testenv.Dir(t)
+	cache := filepath.Join(dir, "gocache")
+	os.Mkdir(cache, 0o755)
+	f := writeConfig(t, fmt.Sprintf("[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache))
+	env := []string{"XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
+	r := gomaint(t, env, "protect", "--config", f, "--log", "none")
+	conf := filepath.Join(dir, "config", "user-tmpfiles.d", "gomaint.conf")
+	data, _ := os.ReadFile(conf)
+	if r.code != 0 || !strings.Contains(r.stdout, "wrote \"x "+cache+"\"") || !strings.Contains(string(data), "\nx "+cache+"\n") {
+		t.Fatalf("%+v\n%s", r, data)
+	}
+	if r = gomaint(t, env, "protect", "--config", f, "--log", "none"); !strings.Contains(r.stdout, "already excluded") {
+		t.Errorf("second run: %+v", r)
+	}
+}

@@ -192,7 +192,7 @@ func TestUnprotected(t *testing.T) {
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
 	r, sink := run(t, config.User, env, tgt("build", config.Build, cache))
 	f := must(t, r, "CACHE_UNPROTECTED")
-	if !strings.Contains(f.Detail, conf+":2") || !strings.Contains(f.Detail, "10d") || !strings.Contains(f.Fix, "x "+cache) {
+	if !strings.Contains(f.Detail, conf+":2") || !strings.Contains(f.Detail, "10d") || f.Fix != "gomaint protect" {
 		t.Errorf("%+v", f)
 	}
 	var found bool

@@ -30,15 +30,17 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 				r.File, r.Line, r.Type, r.Path, cache.Path),
 			Fix: moveFix(c, cache)}}
 	}
-	conf := "/etc/tmpfiles.d/gomaint-local.conf"
-	prefix := "sudo "
-	if c.Scope == config.User && r.File != "" && !isSystemFile(r.File) {
-		conf, prefix = "~/.config/user-tmpfiles.d/gomaint.conf", ""
+	fix := "sudo gomaint protect --system"
+	if c.Scope == config.User {
+		fix = "gomaint protect"
+		if isSystemFile(r.File) { // a user's exclusions do not bind the system's cleaning
+			fix = fmt.Sprintf("echo 'x %s' | sudo tee -a /etc/tmpfiles.d/gomaint-local.conf", cache.Path)
+		}
 	}
 	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
 		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line excludes %s",
 			r.File, r.Line, r.Type, r.Path, r.Age, r.Age, cache.Path),
-		Fix: fmt.Sprintf("echo 'x %s' | %stee -a %s", cache.Path, prefix, conf)}}
+		Fix: fix}}
 }
 
 func isSystemFile(f string) bool {

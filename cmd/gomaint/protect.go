@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gomaint/gomaint/maint/protect"
+	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/tmpfiles"
+)
+
+// cmdProtect writes `x` lines so that systemd-tmpfiles never ages the
+// configured caches: system scope to /etc/tmpfiles.d/gomaint-local.conf,
+// user scope to ~/.config/user-tmpfiles.d/gomaint.conf.
+func cmdProtect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("protect", stderr)
+	c.register(fs)
+	dryRun := fs.Bool("dry-run", false, "say what would be written; write nothing")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint protect:", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(&c, sink, stderr)
+	if !ok {
+		return exitConfig
+	}
+	file := protect.SystemFile
+	if !c.system {
+		file = protect.UserFile(os.Getenv)
+	}
+	resolved, _ := target.Resolve(ctx, cfg, os.Environ())
+	var ex []protect.Exclusion
+	for _, rt := range resolved {
+		switch {
+		case rt.Path == "":
+			fmt.Fprintf(stdout, "%-7s has no cache path; nothing to protect\n", rt.Name)
+		case !protect.Needed(rt.Path):
+			fmt.Fprintf(stdout, "%-7s %s: protected by the packaged tmpfiles.d/gomaint.conf\n", rt.Name, rt.Path)
+		default:
+			ex = append(ex, protect.Exclusion{Target: rt.Name, Path: rt.Path})
+		}
+	}
+	changed, err := protect.Apply(file, ex, *dryRun)
+	if err != nil {
+		fmt.Fprintf(stderr, "gomaint protect: %s: %v\n", file, err)
+		return exitFindings
+	}
+	verb := map[bool]string{false: "wrote", true: "would write"}[*dryRun]
+	for _, e := range ex {
+		if changed {
+			fmt.Fprintf(stdout, "%-7s %s: %s \"x %s\" to %s\n", e.Target, e.Path, verb, e.Path, file)
+		} else {
+			fmt.Fprintf(stdout, "%-7s %s: already excluded in %s\n", e.Target, e.Path, file)
+		}
+	}
+	if !c.system {
+		warnSystemRules(ctx, stdout, ex)
+	}
+	return exitOK
+}
+
+// warnSystemRules: a user's x lines do not stop the system's own cleaning.
+func warnSystemRules(ctx context.Context, w io.Writer, ex []protect.Exclusion) {
+	rules, err := tmpfiles.Load(ctx, false, tmpfiles.SystemSpecifiers(), os.Environ())
+	if err != nil {
+		return
+	}
+	for _, e := range ex {
+		if v := tmpfiles.Judge(rules, e.Path); !v.Protected() {
+			fmt.Fprintf(w, "        but the system rule %s:%d (%s %s) also cleans it; as root: echo 'x %s' | sudo tee -a %s\n",
+				v.Cleaner.File, v.Cleaner.Line, v.Cleaner.Type, v.Cleaner.Path, e.Path, protect.SystemFile)
+		}
+	}
+}
