@@ -209,9 +209,10 @@ func (f *Facts) merge(o *Facts) {
 
 // visitor is one worker's share of a walk.
 type visitor struct {
-	opt *Options
-	now int64
-	f   *Facts
+	opt  *Options
+	now  int64
+	f    *Facts
+	mine *Owner // the writer's own totals
 }
 
 func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -241,7 +242,13 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	if st.Uid != v.opt.Writer.UID {
 		f.owner(st.Uid, size, d.Join(e.Name))
 	} else {
-		f.owner(st.Uid, size, "")
+		if v.mine == nil { // the common case, without a map lookup per entry
+			f.owner(st.Uid, 0, "")
+			f.Owners[st.Uid].Entries--
+			v.mine = f.Owners[st.Uid]
+		}
+		v.mine.Entries++
+		v.mine.Bytes += size
 	}
 	if e.Perm()&0o002 != 0 && !e.IsLink() {
 		f.WorldWrite.Add(d.Join(e.Name), 0)

@@ -110,6 +110,10 @@ func buildEntry(class scan.Class, name []byte, isDir bool) (Kind, scan.Class) {
 }
 
 func modEntry(dir *scan.Dir, name []byte, isDir bool) (Kind, scan.Class) {
+	switch dir.Class {
+	case ModVersion, Toolchain, SumDB, VCSRepo, InFlightTmp, Unexpected:
+		return Other, dir.Class // the bulk of a module cache: decided without a string
+	}
 	n := string(name)
 	switch dir.Class {
 	case Root, ModPath:
@@ -129,8 +133,6 @@ func modEntry(dir *scan.Dir, name []byte, isDir bool) (Kind, scan.Class) {
 			return VersionDir, ModVersion
 		}
 		return Other, ModPath
-	case ModVersion, Toolchain, SumDB, VCSRepo, InFlightTmp, Unexpected:
-		return Other, dir.Class
 	case ModCache:
 		switch {
 		case isDir && n == "download":
@@ -185,6 +187,9 @@ func MustBeWritable(c scan.Class) bool {
 // RewrittenFile reports whether go opens an existing file of this class for
 // writing (trim.txt, lock files, @v/list), so that it must stay writable.
 func RewrittenFile(c scan.Class, name []byte) bool {
+	if c != Root && c != ModCache && c != AtV && c != VCS {
+		return false // every shard entry: no string made
+	}
 	n := string(name)
 	switch c {
 	case Root:
