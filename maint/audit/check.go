@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"os/user"
 	"sync"
 	"time"
 
@@ -21,8 +22,10 @@ type Cache struct {
 	Disabled, Unresolved bool
 	// Exists is false for a cache go has not created yet.
 	Exists bool
-	// Owner is the uid the cache belongs to: the one that must be able to write it.
+	// Owner is the uid the cache belongs to: the one that must be able to
+	// write it. A shared cache belongs to Group instead.
 	Owner uint32
+	Group *user.Group
 	// Facts and FS are filled when the cache exists and could be opened.
 	Facts   *facts.Facts
 	FS      scan.FS

@@ -16,6 +16,9 @@ func checkOwner(c *Context, cache *Cache) []Finding {
 	if !scanned(cache) {
 		return nil
 	}
+	if cache.Group != nil {
+		return foreignGroup(cache)
+	}
 	uids := make([]uint32, 0, len(cache.Facts.Owners))
 	for uid := range cache.Facts.Owners {
 		if uid != cache.Owner {
@@ -33,4 +36,17 @@ func checkOwner(c *Context, cache *Cache) []Finding {
 			Fix: fmt.Sprintf("sudo chown -R %s: %s", userName(cache.Owner), shellQuote(cache.Path))})
 	}
 	return out
+}
+
+// foreignGroup: in a shared cache owners vary, but every entry must belong
+// to the shared group, or the other members cannot use it.
+func foreignGroup(cache *Cache) []Finding {
+	fg := cache.Facts.ForeignGroup
+	if fg.Count == 0 {
+		return nil
+	}
+	return []Finding{{Code: "FOREIGN_OWNER", Severity: Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, Bytes: fg.Bytes,
+		Detail: fmt.Sprintf("%d entries (%s) of this shared cache do not belong to group %s (e.g. %s): other members cannot use them",
+			fg.Count, config.FormatSize(fg.Bytes), cache.Group.Name, fg.Paths[0]),
+		Fix: fmt.Sprintf("sudo gomaint fix --system --target %s", cache.Target.Name)}}
 }

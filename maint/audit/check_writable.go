@@ -23,12 +23,21 @@ func checkWritable(c *Context, cache *Cache) []Finding {
 			Detail: fmt.Sprintf("%s is on a read-only mount (%s): go cannot add entries", cache.Path, cache.FS.MountPoint),
 			Fix:    fmt.Sprintf("remount %s read-write, or move %s to a writable file system", cache.FS.MountPoint, envName(cache))}}
 	}
+	var out []Finding
+	fix := fmt.Sprintf("sudo chown -R %s: %s && chmod u+w %s", owner, cache.Path, strings.Join(quoteAll(cache.Path, cache.Facts.NotWritable.Paths), " "))
+	if cache.Group != nil {
+		owner, fix = "group "+cache.Group.Name, fmt.Sprintf("sudo gomaint fix --system --target %s", cache.Target.Name)
+		if ns := cache.Facts.NoSetgid; ns.Count > 0 {
+			out = append(out, Finding{Code: "CACHE_NOT_WRITABLE", Severity: Error, Path: path.Join(cache.Path, ns.Paths[0]), Count: ns.Count,
+				Detail: fmt.Sprintf("%d directories of this shared cache lack the setgid bit (e.g. %s): what one member creates there, the others cannot write",
+					ns.Count, strings.Join(ns.Paths, ", ")),
+				Fix: fix})
+		}
+	}
 	nw := cache.Facts.NotWritable
 	if nw.Count == 0 {
-		return nil
+		return out
 	}
-	fix := fmt.Sprintf("sudo chown -R %s: %s && chmod u+w %s", owner, cache.Path, strings.Join(quoteAll(cache.Path, nw.Paths), " "))
-	var out []Finding
 	for _, p := range nw.Paths {
 		if p == "trim.txt" {
 			out = append(out, Finding{Code: "CACHE_NOT_WRITABLE", Severity: Error, Path: path.Join(cache.Path, p), Count: 1,

@@ -7,6 +7,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -183,10 +184,21 @@ func gather(ctx context.Context, cache *Cache, req Request, now time.Time) {
 	if req.Progress != nil {
 		defer req.Progress(cache.Target.Name, &entries)()
 	}
-	f, err := facts.Gather(ctx, fd, root, facts.Options{
-		Build: cache.Target.Kind == config.Build, Writer: identity(cache.Owner), Now: now,
-		Workers: req.Workers, Entries: &entries,
-	})
+	opt := facts.Options{Build: cache.Target.Kind == config.Build, Writer: identity(cache.Owner), Now: now,
+		Workers: req.Workers, Entries: &entries}
+	if cache.Target.Shared() {
+		g, err := user.LookupGroup(cache.Target.Group)
+		if err != nil {
+			cache.ScanErr = fmt.Errorf("group %q: %w", cache.Target.Group, err)
+			return
+		}
+		gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+		cache.Group = g
+		// Whoever builds, the group must be able to write: judge by it alone.
+		opt.Writer = facts.Identity{UID: ^uint32(0) - 1, GIDs: []uint32{uint32(gid)}}
+		opt.Shared, opt.Group = true, uint32(gid)
+	}
+	f, err := facts.Gather(ctx, fd, root, opt)
 	cache.Facts, cache.ScanErr = f, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -89,7 +90,16 @@ type Target struct {
 	LowWater Size     `toml:"low_water"`
 	// VCSMaxAge: module cache VCS checkouts unused for longer go whole.
 	VCSMaxAge Duration `toml:"vcs_max_age"`
+
+	// Mode is "private" (one owner: Owner, else the owner of the cache's
+	// root) or "shared" (every member of Group builds with it).
+	Mode  string `toml:"mode"`
+	Owner string `toml:"owner,omitempty"`
+	Group string `toml:"group,omitempty"`
 }
+
+// Shared reports whether the target is a cache shared through a group.
+func (t Target) Shared() bool { return t.Mode == "shared" }
 
 // MinMinAge is the floor of min_age: go refreshes an entry's mtime at most
 // hourly, so anything younger may be in use right now (DESIGN.md, safety 5).
@@ -134,6 +144,7 @@ func defaultTarget(name string, kind Kind, path string) Target {
 		LowDiskPercent: 5, LowInodesPercent: 5,
 		ToolchainMaxAge: Duration(30 * 24 * time.Hour), KeepToolchains: 1,
 		MinAge: Duration(24 * time.Hour), VCSMaxAge: Duration(30 * 24 * time.Hour),
+		Mode: "private",
 	}
 }
 
@@ -277,6 +288,26 @@ func (c *Config) validate() []*Error {
 		}
 		if t.LowWater != 0 && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
 			bad(k("low_water"), "%s must be below max_size (%s)", FormatSize(int64(t.LowWater)), FormatSize(int64(t.MaxSize)))
+		}
+		switch {
+		case t.Mode != "private" && t.Mode != "shared":
+			bad(k("mode"), "%q: must be \"private\" (one owner) or \"shared\" (a group of users)", t.Mode)
+		case t.Shared() && t.Group == "":
+			bad(k("group"), "missing: a shared target needs the group its users share, e.g. group = \"gocache\"")
+		case t.Shared() && t.Owner != "":
+			bad(k("owner"), "a shared target has no single owner; remove owner, or use mode = \"private\"")
+		case !t.Shared() && t.Group != "":
+			bad(k("group"), "only a shared target has a group; add mode = \"shared\" or remove group")
+		}
+		if t.Group != "" {
+			if _, err := user.LookupGroup(t.Group); err != nil {
+				bad(k("group"), "group %q does not exist: create it with `systemd-sysusers` (the package's sysusers.d/gomaint.conf) or groupadd", t.Group)
+			}
+		}
+		if t.Owner != "" {
+			if _, err := user.Lookup(t.Owner); err != nil {
+				bad(k("owner"), "user %q does not exist", t.Owner)
+			}
 		}
 		if t.KeepToolchains < 0 {
 			bad(k("keep_toolchains"), "%d is negative", t.KeepToolchains)

@@ -110,13 +110,19 @@ type Facts struct {
 	WorldWrite  Sample                `json:"-"`
 	Unreadable  Sample                `json:"-"`
 	OtherMounts Sample                `json:"-"`
-	TooDeep     Sample                `json:"-"`
+	// Shared caches: entries of another group, writable dirs without setgid.
+	ForeignGroup Sample `json:"-"`
+	NoSetgid     Sample `json:"-"`
+	TooDeep      Sample `json:"-"`
 }
 
 // Options for Gather.
 type Options struct {
-	Build   bool // a build cache (else a module cache)
-	Writer  Identity
+	Build  bool // a build cache (else a module cache)
+	Writer Identity
+	// Shared: every entry should belong to Group, writable dirs setgid.
+	Shared  bool
+	Group   uint32
 	Now     time.Time
 	Workers int
 	Entries *atomic.Int64 // progress counter, may be nil
@@ -202,6 +208,8 @@ func (f *Facts) merge(o *Facts) {
 	f.StaleTmp.merge(o.StaleTmp)
 	f.NotWritable.merge(o.NotWritable)
 	f.WorldWrite.merge(o.WorldWrite)
+	f.ForeignGroup.merge(o.ForeignGroup)
+	f.NoSetgid.merge(o.NoSetgid)
 	f.Unreadable.merge(o.Unreadable)
 	f.OtherMounts.merge(o.OtherMounts)
 	f.TooDeep.merge(o.TooDeep)
@@ -252,6 +260,14 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	}
 	if e.Perm()&0o002 != 0 && !e.IsLink() {
 		f.WorldWrite.Add(d.Join(e.Name), 0)
+	}
+	if v.opt.Shared && !e.IsLink() {
+		if st.Gid != v.opt.Group {
+			f.ForeignGroup.Add(d.Join(e.Name), size)
+		}
+		if e.IsDir() && layout.MustBeWritable(class) && st.Mode&unix.S_ISGID == 0 {
+			f.NoSetgid.Add(d.Join(e.Name), 0)
+		}
 	}
 	if (e.IsDir() && layout.MustBeWritable(class) && kind != layout.Surprise) ||
 		(e.IsFile() && layout.RewrittenFile(d.Class, e.Name)) {

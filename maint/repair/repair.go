@@ -27,7 +27,10 @@ type Options struct {
 	Owner, Group uint32
 	// ModWritable keeps module trees writable (GOFLAGS=-modcacherw).
 	ModWritable bool
-	Workers     int
+	// Shared: entries keep their owners, but belong to Group, which may
+	// read everything and write what go writes (modes and ACLs).
+	Shared  bool
+	Workers int
 	// Changed hears of every change (made, or planned in a dry run); it
 	// must be safe for concurrent use. It may be nil.
 	Changed func(Change)
@@ -44,7 +47,8 @@ type Change struct {
 // Result sums up one repair. Every entry left alone is counted and sampled.
 type Result struct {
 	DryRun     bool         `json:"dry_run"`
-	Owners     int64        `json:"owners"` // entries given to the owner
+	Owners     int64        `json:"owners"` // entries given to the owner (shared: the group)
+	ACLs       int64        `json:"acls"`   // shared: group ACLs set
 	Modes      int64        `json:"modes"`  // entries whose mode changed
 	NeedRoot   int64        `json:"need_root"`
 	Hardlinked facts.Sample `json:"hardlinked"`
@@ -110,12 +114,22 @@ func (f *fixer) Report(d *scan.Dir, name []byte, p scan.Problem, err error) {
 func inModuleTree(c scan.Class) bool { return c == layout.ModVersion || c == layout.Toolchain }
 
 // mode returns the permission bits an entry should have.
-func mode(st *unix.Statx_t, w want) uint32 {
+func mode(st *unix.Statx_t, w want, shared bool) uint32 {
 	m := uint32(st.Mode) & 0o7777 &^ 0o002 // never writable by others
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if shared {
+		m |= 0o040 // the group reads everything
+		if isDir {
+			m |= 0o010
+		}
+	}
 	switch {
+	case w.write && isDir && shared:
+		m |= 0o2770 // setgid: new entries join the group
 	case w.write && isDir:
 		m |= 0o700
+	case w.write && shared:
+		m |= 0o660
 	case w.write:
 		m |= 0o600
 	case w.readOnly && isDir:
@@ -136,17 +150,26 @@ func (f *fixer) fix(dirfd int, name, path string, st *unix.Statx_t, w want) {
 	}
 	a := safefs.Attr{UID: -1, GID: -1, Mode: safefs.NoMode}
 	var changes []Change
-	if st.Uid != opt.Owner {
-		if unix.Geteuid() != 0 {
-			res.record(func() { res.NeedRoot++ })
-		} else {
-			a.UID, a.GID = int(opt.Owner), int(opt.Group)
-			changes = append(changes, Change{path, "owner", fmt.Sprintf("%d:%d", st.Uid, st.Gid), fmt.Sprintf("%d:%d", opt.Owner, opt.Group)})
-		}
+	mine := st.Uid == uint32(unix.Geteuid()) || unix.Geteuid() == 0
+	switch {
+	case opt.Shared && st.Gid != opt.Group && !mine:
+		res.record(func() { res.NeedRoot++ })
+	case opt.Shared && st.Gid != opt.Group:
+		a.GID = int(opt.Group)
+		changes = append(changes, Change{path, "owner", fmt.Sprintf("%d:%d", st.Uid, st.Gid), fmt.Sprintf("%d:%d", st.Uid, opt.Group)})
+	case !opt.Shared && st.Uid != opt.Owner && unix.Geteuid() != 0:
+		res.record(func() { res.NeedRoot++ })
+	case !opt.Shared && st.Uid != opt.Owner:
+		a.UID, a.GID = int(opt.Owner), int(opt.Group)
+		changes = append(changes, Change{path, "owner", fmt.Sprintf("%d:%d", st.Uid, st.Gid), fmt.Sprintf("%d:%d", opt.Owner, opt.Group)})
 	}
-	if m := mode(st, w); typ != unix.S_IFLNK && m != uint32(st.Mode)&0o7777 && (st.Uid == opt.Owner || unix.Geteuid() == 0) {
+	if m := mode(st, w, opt.Shared); typ != unix.S_IFLNK && m != uint32(st.Mode)&0o7777 && (st.Uid == opt.Owner || mine) {
 		a.Mode = m
 		changes = append(changes, Change{path, "mode", fmt.Sprintf("%04o", st.Mode&0o7777), fmt.Sprintf("%04o", m)})
+	}
+	needACL := opt.Shared && w.write && mine && !f.root.HasGroupACL(dirfd, name, typ == unix.S_IFDIR, opt.Group)
+	if needACL {
+		changes = append(changes, Change{path, "acl", "", fmt.Sprintf("group:%d:rw", opt.Group)})
 	}
 	if len(changes) == 0 {
 		return
@@ -170,12 +193,21 @@ func (f *fixer) fix(dirfd int, name, path string, st *unix.Statx_t, w want) {
 			res.record(func() { res.Failed.Add(path+": "+err.Error(), 0) })
 			return
 		}
+		if needACL {
+			if err := f.root.SetGroupACL(dirfd, name, opt.Group); err != nil {
+				res.record(func() { res.Failed.Add(path+": "+err.Error(), 0) })
+				return
+			}
+		}
 	}
 	res.record(func() {
 		for _, c := range changes {
-			if c.What == "owner" {
+			switch c.What {
+			case "owner":
 				res.Owners++
-			} else {
+			case "acl":
+				res.ACLs++
+			default:
 				res.Modes++
 			}
 			if len(res.Samples) < facts.MaxSamples {

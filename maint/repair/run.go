@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +94,9 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 		}
 		opt.Owner, opt.Group = sroot.Stat.Uid, sroot.Stat.Gid
 	}
+	if err := ownerOf(rt.Target, &opt); err != nil {
+		return nil, 0, err
+	}
 	opt.Changed = func(c Change) {
 		if req.Sink != nil && !req.DryRun { // per-change detail, at debug level
 			journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: journal.Debug,
@@ -134,4 +139,28 @@ func emit(req Request, o Outcome) {
 	}
 	journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: pri, Fields: f,
 		Message: fmt.Sprintf("%s cache %s: %s %d owners and %d modes; %d entries left alone", o.Kind, o.Path, verb, o.Owners, o.Modes, o.LeftAlone())})
+}
+
+// ownerOf applies a target's configured owner (private) or group (shared).
+func ownerOf(t config.Target, opt *Options) error {
+	if t.Shared() {
+		g, err := user.LookupGroup(t.Group)
+		if err != nil {
+			return fmt.Errorf("group %q: %w", t.Group, err)
+		}
+		gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+		opt.Shared, opt.Group = true, uint32(gid)
+		return nil
+	}
+	if t.Owner == "" {
+		return nil
+	}
+	u, err := user.Lookup(t.Owner)
+	if err != nil {
+		return fmt.Errorf("owner %q: %w", t.Owner, err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	opt.Owner, opt.Group = uint32(uid), uint32(gid)
+	return nil
 }
