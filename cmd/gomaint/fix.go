@@ -95,6 +95,7 @@ func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
 		eg   []string
 	}{
 		{"hard-linked files left alone (never changed: they may be links to files elsewhere)", o.Hardlinked.Count, o.Hardlinked.Paths},
+		{"symbolic links, never followed (go puts none in a cache)", o.Links.Count, o.Links.Paths},
 		{"devices, fifos or sockets left alone", o.Special.Count, o.Special.Paths},
 		{"mount points not entered", o.Mounts.Count, o.Mounts.Paths},
 		{"entries that could not be read", o.Unreadable.Count, o.Unreadable.Paths},

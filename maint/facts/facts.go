@@ -246,6 +246,9 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 		f.Others++
 	}
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), v.opt.Build)
+	if e.IsLink() && kind != layout.Surprise {
+		kind = layout.Surprise // go never puts a symbolic link in a cache
+	}
 	v.layout(d, e, kind, size)
 	if st.Uid != v.opt.Writer.UID {
 		f.owner(st.Uid, size, d.Join(e.Name))

@@ -52,6 +52,7 @@ type Result struct {
 	Modes      int64        `json:"modes"`  // entries whose mode changed
 	NeedRoot   int64        `json:"need_root"`
 	Hardlinked facts.Sample `json:"hardlinked"`
+	Links      facts.Sample `json:"links"` // symbolic links: never followed
 	Special    facts.Sample `json:"special"`
 	Mounts     facts.Sample `json:"mounts"`
 	Unreadable facts.Sample `json:"unreadable"`
@@ -144,6 +145,9 @@ func mode(st *unix.Statx_t, w want, shared bool) uint32 {
 func (f *fixer) fix(dirfd int, name, path string, st *unix.Statx_t, w want) {
 	res, opt := f.res, f.opt
 	typ := st.Mode & unix.S_IFMT
+	if typ == unix.S_IFLNK {
+		res.record(func() { res.Links.Add(path, 0) })
+	}
 	if typ != unix.S_IFLNK && typ != unix.S_IFREG && typ != unix.S_IFDIR {
 		res.record(func() { res.Special.Add(path, 0) })
 		return

@@ -148,14 +148,14 @@ func TestAdversarial(t *testing.T) {
 	for _, n := range []string{"new\nline", "bad\xff", strings.Repeat("n", 255)} {
 		os.WriteFile(filepath.Join(build, "7b", n), []byte("x"), 0o666)
 	}
-	// A deep tree under the fuzz dir.
+	// A 10,000-deep tree under the fuzz dir.
 	deep := filepath.Join(build, "fuzz")
 	fd, _ := unix.Open(deep, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CREAT, 0)
 	if fd < 0 {
 		os.Mkdir(deep, 0o755)
 		fd, _ = unix.Open(deep, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	}
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 10000; i++ {
 		unix.Mkdirat(fd, "d", 0o755)
 		next, err := unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY, 0)
 		if err != nil {
@@ -174,8 +174,8 @@ func TestAdversarial(t *testing.T) {
 	if res.Hardlinked.Count != 1 || !strings.HasSuffix(res.Hardlinked.Paths[0], "-d") {
 		t.Errorf("hard link not reported: %+v", res.Hardlinked)
 	}
-	if res.Mounts.Count != 1 || res.TooDeep.Count != 1 {
-		t.Errorf("mount %+v deep %+v", res.Mounts, res.TooDeep)
+	if res.Mounts.Count != 1 || res.TooDeep.Count != 1 || res.Links.Count != 2 {
+		t.Errorf("mount %+v deep %+v links %+v", res.Mounts, res.TooDeep, res.Links)
 	}
 	for _, n := range []string{"new\nline", "bad\xff", strings.Repeat("n", 255)} {
 		if st := stat(t, filepath.Join(build, "7b", n)); st.Mode&0o002 != 0 {

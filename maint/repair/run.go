@@ -45,7 +45,7 @@ func (o Outcome) LeftAlone() int64 {
 	if o.Result == nil {
 		return 0
 	}
-	return o.NeedRoot + o.Hardlinked.Count + o.Special.Count + o.Mounts.Count + o.Unreadable.Count + o.TooDeep.Count + o.Failed.Count
+	return o.NeedRoot + o.Hardlinked.Count + o.Links.Count + o.Special.Count + o.Mounts.Count + o.Unreadable.Count + o.TooDeep.Count + o.Failed.Count
 }
 
 // Run repairs every target: in the user scope the caller owns the caches;
