@@ -5,6 +5,7 @@
 //	go run ./cmd/gomaint-bench                # full run
 //	go run ./cmd/gomaint-bench -quick         # smoke test of the harness
 //	go run ./cmd/gomaint-bench -big 1000000   # also check that RSS stays flat
+//	go run ./cmd/gomaint-bench -clean         # gomaint clean against go clean (clean.go)
 //
 // Cold-cache runs drop the page cache, which needs root.
 //
@@ -41,6 +42,7 @@ const (
 type options struct {
 	repo, dir   string
 	keep, quick bool
+	clean       bool
 	runs, cold  int
 	scale       float64
 	big         int
@@ -57,18 +59,27 @@ func run() int {
 	flag.StringVar(&o.dir, "dir", "", "empty or new work `dir` (default: a fresh dir under /var/tmp)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir and its trees")
 	flag.BoolVar(&o.quick, "quick", false, "smoke test: tiny trees, 1 warm run, no cold runs, targets not checked")
-	flag.IntVar(&o.runs, "runs", 5, "timed warm runs per tool")
+	flag.IntVar(&o.runs, "runs", 5, "timed warm runs per tool (with -clean: rounds on fresh trees, default 1)")
 	flag.IntVar(&o.cold, "cold", 3, "timed cold-cache runs per tool (needs root)")
 	flag.Float64Var(&o.scale, "scale", 1, "tree size: 1 is about 80,000 files in each cache")
 	flag.IntVar(&o.big, "big", 0, "also audit a build cache of `N` entries and compare peak RSS (e.g. 1000000)")
+	flag.BoolVar(&o.clean, "clean", false, "time gomaint clean against go clean -cache and -modcache instead of the audit")
 	flag.IntVar(&o.workers, "gen-workers", max(4, 2*runtime.NumCPU()), "goroutines generating and removing trees")
 	flag.Parse()
-	scaleSet := false
-	flag.Visit(func(f *flag.Flag) { scaleSet = scaleSet || f.Name == "scale" })
+	scaleSet, runsSet := false, false
+	flag.Visit(func(f *flag.Flag) { scaleSet, runsSet = scaleSet || f.Name == "scale", runsSet || f.Name == "runs" })
 	if o.quick {
 		o.runs, o.cold = 1, 0
 		if !scaleSet {
 			o.scale = 0.04 // about 3,000 files per cache
+		}
+	}
+	if o.clean {
+		if !runsSet {
+			o.runs = 1 // each -clean round generates its trees afresh
+		}
+		if !o.quick && !scaleSet {
+			o.scale = cleanScale
 		}
 	}
 	if flag.NArg() > 0 || o.runs < 1 || o.cold < 0 || o.scale <= 0 || o.big < 0 || o.workers < 1 {
@@ -78,6 +89,14 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.clean {
+		code := runClean(ctx, &o)
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "gomaint-bench: interrupted")
+			return exitSetup
+		}
+		return code
+	}
 	b, code := setup(ctx, &o)
 	if b == nil {
 		return code

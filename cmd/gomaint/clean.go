@@ -67,7 +67,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var mu sync.Mutex
 	enc := json.NewEncoder(stdout)
-	if *dryRun || *asJSON {
+	if *dryRun { // a real run journals its totals; listing every removal would cost more than removing
 		req.Removed = func(t string, r trim.Removal) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -76,7 +76,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					Target string `json:"target"`
 					trim.Removal
 				}{t, r})
-			} else if *dryRun {
+			} else {
 				fmt.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
 			}
 		}

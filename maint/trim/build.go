@@ -153,7 +153,7 @@ func trimShard(root *safefs.Root, shard string, hours int, now int64, res *Resul
 			if isDir {
 				_, _, err = root.RemoveTree(fd, n)
 			} else {
-				err = root.Remove(fd, n)
+				err = root.RemoveStat(fd, n, &st)
 			}
 			if errors.Is(err, unix.ENOENT) {
 				continue
