@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,13 +188,10 @@ func TestAuditJSON(t *testing.T) {
 // (a root-owned 0700 shard) gets SCAN_INCOMPLETE, not a crash.
 func TestScanIncompleteAsUser(t *testing.T) {
 	testenv.Root(t)
-	u, err := user.Lookup("nobody")
-	testenv.Need(t, err == nil, "user nobody")
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := testenv.Nobody(t)
 	dir := testenv.RealCaches(t)
 	cache := filepath.Join(dir, "gocache")
-	testenv.Run(t, nil, "", "chown", "-R", u.Uid+":"+u.Gid, cache)
+	testenv.Run(t, nil, "", "chown", "-R", fmt.Sprintf("%d:%d", uid, gid), cache)
 	os.Chown(filepath.Join(cache, "5c"), 0, 0)
 	os.Chmod(filepath.Join(cache, "5c"), 0o700)
 	f := filepath.Join(dir, "gomaint.toml") // readable by nobody, unlike t.TempDir()
@@ -255,13 +250,10 @@ func TestCleanCLI(t *testing.T) {
 // root and the exact command; as root, it repairs them.
 func TestFixCLI(t *testing.T) {
 	testenv.Root(t)
-	u, err := user.Lookup("nobody")
-	testenv.Need(t, err == nil, "user nobody")
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := testenv.Nobody(t)
 	dir := testenv.RealCaches(t)
 	cache := filepath.Join(dir, "gocache")
-	testenv.Run(t, nil, "", "chown", "-R", u.Uid+":"+u.Gid, cache)
+	testenv.Run(t, nil, "", "chown", "-R", fmt.Sprintf("%d:%d", uid, gid), cache)
 	os.Chown(filepath.Join(cache, "2d"), 0, 0) // left by sudo go build
 	f := filepath.Join(dir, "gomaint.toml")
 	os.WriteFile(f, []byte(fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache)), 0o644)

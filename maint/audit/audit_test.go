@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -209,20 +208,12 @@ func TestUnprotected(t *testing.T) {
 	mustNot(t, r, "CACHE_UNPROTECTED")
 }
 
-func nobody(t *testing.T) (int, int) {
-	u, err := user.Lookup("nobody")
-	testenv.Need(t, err == nil, "user nobody")
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return uid, gid
-}
-
 // TestNotWritableAndForeign: a cache owned by nobody after a `sudo go ...`
 // left root-owned entries. The audit names trim.txt, and a real go build as
 // nobody fails exactly as the finding says.
 func TestNotWritableAndForeign(t *testing.T) {
 	testenv.Root(t)
-	uid, gid := nobody(t)
+	uid, gid := testenv.Nobody(t)
 	dir := testenv.RealCaches(t)
 	cache := filepath.Join(dir, "gocache")
 	testenv.Run(t, nil, "", "chown", "-R", fmt.Sprintf("%d:%d", uid, gid), dir)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,10 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 func nobody(t *testing.T) (uint32, uint32) {
-	u, err := user.Lookup("nobody")
-	testenv.Need(t, err == nil, "user nobody")
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := testenv.Nobody(t)
 	return uint32(uid), uint32(gid)
 }
 

@@ -1,9 +1,7 @@
 package scan
 
 import (
-	"bytes"
 	"fmt"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,25 +59,18 @@ func sumDir(fd int, mount uint64, buf []byte, t *Totals, depth int) error {
 		if n <= 0 {
 			break
 		}
-		for off := 0; off < n; {
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
-			nameStart := off + 19
-			name := buf[nameStart : off+reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			off += reclen
-			if isDots(name) || statxAt(fd, &buf[nameStart], &st) != nil {
-				continue
+		eachName(buf[:n], func(name []byte, cname *byte) {
+			if statxAt(fd, cname, &st) != nil {
+				return
 			}
 			if mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount {
-				continue
+				return
 			}
 			t.add(&st)
 			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 				subdirs = append(subdirs, string(name))
 			}
-		}
+		})
 	}
 	for _, s := range subdirs {
 		sub, err := unix.Openat(fd, s, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)

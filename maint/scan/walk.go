@@ -241,6 +241,7 @@ func (w *walker) readDir(v Visitor, d *Dir, buf []byte) {
 	}
 	var subdirs []child
 	var st unix.Statx_t
+	e := Entry{Stat: &st} // one per directory: it escapes through Visit
 	var counted int64
 	for {
 		n, err := unix.Getdents(d.fd, buf)
@@ -251,40 +252,28 @@ func (w *walker) readDir(v Visitor, d *Dir, buf []byte) {
 		if n <= 0 {
 			break
 		}
-		for off := 0; off < n; {
-			// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
-			nameStart := off + 19
-			name := buf[nameStart : off+reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			off += reclen
-			if isDots(name) {
-				continue
-			}
-			// buf holds the NUL after name, so it is passed to statx as is.
-			if err := statxAt(d.fd, &buf[nameStart], &st); err != nil {
+		eachName(buf[:n], func(name []byte, cname *byte) {
+			if err := statxAt(d.fd, cname, &st); err != nil {
 				if err != unix.ENOENT { // removed since listed: not an error
 					v.Report(d, name, Unreadable, fmt.Errorf("statx: %w", err))
 				}
-				continue
+				return
 			}
-			e := Entry{Name: name, Stat: &st}
+			e.Name = name
 			if w.otherMount(&st) {
 				v.Report(d, name, OtherMount, nil)
-				continue
+				return
 			}
 			class := v.Visit(d, &e)
 			counted++
 			if e.IsDir() && class != Skip {
 				if d.Depth+1 >= w.opt.MaxDepth {
 					v.Report(d, name, TooDeep, fmt.Errorf("nested deeper than %d levels", w.opt.MaxDepth))
-					continue
+					return
 				}
 				subdirs = append(subdirs, child{string(name), class})
 			}
-		}
+		})
 	}
 	if w.opt.Entries != nil {
 		w.opt.Entries.Add(counted)
@@ -369,6 +358,25 @@ func openat2Works() bool {
 		}
 	})
 	return openat2OK
+}
+
+// eachName calls fn for every entry of a getdents64 buffer but . and ..
+// The kernel puts a NUL after each name, so cname can go to statx as is,
+// and the per-entry path allocates nothing.
+func eachName(buf []byte, fn func(name []byte, cname *byte)) {
+	for off := 0; off < len(buf); {
+		// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
+		reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
+		start := off + 19
+		name := buf[start : off+reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		off += reclen
+		if !isDots(name) {
+			fn(name, &buf[start])
+		}
+	}
 }
 
 // statxAt is statx(2) on a NUL-terminated name already in memory, so that

@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,17 @@ func Need(t testing.TB, ok bool, what string) {
 
 // Root needs the test to run as root.
 func Root(t testing.TB) { t.Helper(); Need(t, os.Geteuid() == 0, "root (run the tests as root)") }
+
+// Nobody returns the uid and gid of the real user "nobody", a second user
+// every Debian system has.
+func Nobody(t testing.TB) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup("nobody")
+	Need(t, err == nil, "user nobody")
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
 
 // Command needs a program on PATH.
 func Command(t testing.TB, name string) string {
