@@ -52,25 +52,12 @@ func groupACL(mode uint32, gid uint32, dir bool) []byte {
 // entries created in it later are group-writable whatever the creator's
 // umask. Like SetAttr it works on the checked inode, never through a link.
 func (r *Root) SetGroupACL(dirfd int, name string, gid uint32) error {
-	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, st, err := r.openChecked(dirfd, name, false)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
-		return err
-	}
-	typ := st.Mode & unix.S_IFMT
-	switch {
-	case !r.sameMount(&st):
-		return ErrOtherMount
-	case typ == unix.S_IFREG && st.Nlink > 1:
-		return ErrHardlinked
-	case typ != unix.S_IFREG && typ != unix.S_IFDIR:
-		return ErrNotFileOrDir
-	}
-	dir := typ == unix.S_IFDIR
+	dir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	acl := groupACL(uint32(st.Mode), gid, dir)
 	proc := "/proc/self/fd/" + strconv.Itoa(fd) // the open inode, as for chmod
 	if err := unix.Setxattr(proc, "system.posix_acl_access", acl, 0); err != nil {

@@ -30,25 +30,12 @@ const NoMode = ^uint32(0)
 // mount) before changing it through the fd, so a name swapped for a link
 // or a hard link in between is never followed.
 func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
-	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, st, err := r.openChecked(dirfd, name, true)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
-		return err
-	}
-	if !r.sameMount(&st) {
-		return ErrOtherMount
-	}
 	typ := st.Mode & unix.S_IFMT
-	switch {
-	case typ == unix.S_IFREG && st.Nlink > 1:
-		return ErrHardlinked
-	case typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFLNK:
-		return ErrNotFileOrDir
-	}
 	if (a.UID >= 0 && uint32(a.UID) != st.Uid) || (a.GID >= 0 && uint32(a.GID) != st.Gid) {
 		// AT_EMPTY_PATH on an O_PATH fd: the inode checked above, a link
 		// itself rather than its target.
@@ -68,4 +55,33 @@ func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
 		}
 	}
 	return nil
+}
+
+// openChecked opens name in dirfd with O_PATH|O_NOFOLLOW and checks that
+// inode: on the root's mount, not a hard-linked file, and a file, a
+// directory or (when links is set) a symbolic link itself.
+func (r *Root) openChecked(dirfd int, name string, links bool) (int, unix.Statx_t, error) {
+	var st unix.Statx_t
+	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, st, err
+	}
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+		unix.Close(fd)
+		return -1, st, err
+	}
+	typ := st.Mode & unix.S_IFMT
+	switch {
+	case !r.sameMount(&st):
+		err = ErrOtherMount
+	case typ == unix.S_IFREG && st.Nlink > 1:
+		err = ErrHardlinked
+	case typ != unix.S_IFREG && typ != unix.S_IFDIR && !(links && typ == unix.S_IFLNK):
+		err = ErrNotFileOrDir
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, st, err
+	}
+	return fd, st, nil
 }
