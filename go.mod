@@ -7,3 +7,5 @@ require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	golang.org/x/sys v0.49.0
 )
+
+require github.com/robfig/cron/v3 v3.0.1

@@ -51,7 +51,30 @@ type Config struct {
 	File    string   `toml:"-"`
 	Scope   Scope    `toml:"-"`
 	GOROOT  GOROOT   `toml:"goroot"`
+	Daemon  Daemon   `toml:"daemon"`
 	Targets []Target `toml:"target"`
+}
+
+// Daemon configures `gomaint serve`. Schedules are cron specs: five fields
+// ("0 3 * * *") or descriptors ("@hourly", "@every 30m"); "" disables one.
+type Daemon struct {
+	// AuditSchedule runs an audit of every target and journals its findings.
+	AuditSchedule string `toml:"audit_schedule"`
+	// CleanSchedule runs a clean of every target. Empty by default: the
+	// packaged gomaint-clean.timer cleans, and one job must not run twice.
+	CleanSchedule string `toml:"clean_schedule"`
+	// RescanSchedule reconciles the watched totals of build caches with a
+	// full scan and enforces the limits of module caches, which are too
+	// large to watch.
+	RescanSchedule string `toml:"rescan_schedule"`
+	// Jitter delays each scheduled run by a random time up to this, so a
+	// fleet does not scan at the same second.
+	Jitter Duration `toml:"jitter"`
+	// Watch follows build caches with inotify and trims them back to their
+	// low-water mark within seconds of going over max_size.
+	Watch bool `toml:"watch"`
+	// MetricsDir receives gomaint.prom, a Prometheus textfile; "" disables.
+	MetricsDir string `toml:"metrics_dir"`
 }
 
 // GOROOT says what a usable Go installation is for this machine or user.
@@ -129,7 +152,10 @@ func UserFile(getenv func(string) string) string {
 
 // Default returns the built-in configuration for a scope.
 func Default(scope Scope) *Config {
-	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}}
+	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
+		AuditSchedule: "@hourly", RescanSchedule: "@every 1h",
+		Jitter: Duration(5 * time.Minute), Watch: true,
+	}}
 	buildPath, modPath := "", ""
 	if scope == System {
 		buildPath, modPath = "/var/cache/go/build", "/var/cache/go/mod"
@@ -180,6 +206,7 @@ func unwrapPath(err error) error {
 // default target, so omitted keys keep their defaults.
 type raw struct {
 	GOROOT  GOROOT           `toml:"goroot"`
+	Daemon  Daemon           `toml:"daemon"`
 	Targets []toml.Primitive `toml:"target"`
 }
 
@@ -188,12 +215,12 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 	c := Default(scope)
 	c.File = file
 	loc := locate(data)
-	r := raw{GOROOT: c.GOROOT}
+	r := raw{GOROOT: c.GOROOT, Daemon: c.Daemon}
 	md, err := toml.Decode(string(data), &r)
 	if err != nil {
 		return nil, decodeError(file, err)
 	}
-	c.GOROOT = r.GOROOT
+	c.GOROOT, c.Daemon = r.GOROOT, r.Daemon
 	if len(r.Targets) > 0 {
 		c.Targets = nil
 	}
@@ -255,6 +282,18 @@ func (c *Config) validate() []*Error {
 		if _, ok := ParseGoVersion(v); !ok {
 			bad("goroot.expect_version", "%q is not a Go version; write e.g. \"go1.22\" or \"go1.22.3\"", v)
 		}
+	}
+	for key, spec := range map[string]string{"daemon.audit_schedule": c.Daemon.AuditSchedule,
+		"daemon.clean_schedule": c.Daemon.CleanSchedule, "daemon.rescan_schedule": c.Daemon.RescanSchedule} {
+		if _, err := ParseSchedule(spec); err != nil {
+			bad(key, "%q: %v; write five cron fields (\"0 3 * * *\"), @hourly, @daily or @every 30m, or \"\" to disable", spec, err)
+		}
+	}
+	if d := c.Daemon.MetricsDir; d != "" && !filepath.IsAbs(d) {
+		bad("daemon.metrics_dir", "%q is relative; write an absolute path such as \"/var/lib/prometheus/node-exporter\"", d)
+	}
+	if c.Daemon.Jitter < 0 {
+		bad("daemon.jitter", "is negative")
 	}
 	if len(c.Targets) == 0 {
 		bad("target", "no targets: add at least one [[target]] table")

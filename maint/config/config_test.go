@@ -134,6 +134,9 @@ func TestRejections(t *testing.T) {
 		{"unknown group", "[[target]]\nname = \"b\"\nkind = \"build\"\nmode = \"shared\"\ngroup = \"no-such-group-x\"\n", "f.toml:5: target[0].group: group \"no-such-group-x\" does not exist"},
 		{"bad version", "[goroot]\nexpect_version = \"1.x\"\n", "f.toml:2: goroot.expect_version"},
 		{"syntax", "[[target]\nname = 1\n", "f.toml:2: expected end of table array name"},
+		{"bad schedule", "[daemon]\naudit_schedule = \"every hour\"\n", "f.toml:2: daemon.audit_schedule: \"every hour\": expected exactly 5 fields"},
+		{"cron field range", "[daemon]\nclean_schedule = \"61 3 * * *\"\n", "f.toml:2: daemon.clean_schedule: \"61 3 * * *\": end of range (61) above maximum (59)"},
+		{"relative metrics dir", "\n[daemon]\nmetrics_dir = \"prom\"\n", "f.toml:3: daemon.metrics_dir: \"prom\" is relative"},
 		{"system needs paths", "[[target]]\nname = \"b\"\nkind = \"build\"\n", "f.toml:1: target[0].path: empty in the system configuration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

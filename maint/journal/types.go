@@ -16,6 +16,14 @@ var (
 	ConfigInvalid = Type{"cefea96cff0b4d9eb91218e2f8ff0f0d", "config"}
 	Trim          = Type{"166ecd6da517476d9e5d5b7ea9eac521", "trim"}
 	Repair        = Type{"9257c7746651451b8511f59ca618987f", "repair"}
+
+	// The daemon's life: ready (also after a reload), reload, stop, and a
+	// full rescan of a watched cache.
+	Ready        = Type{"0fb8582d9ed348e0aef7094e05673903", "ready"}
+	Reloaded     = Type{"3d8702bbe59e43e6b3ed4a46516dcccb", "reload"}
+	ReloadFailed = Type{"19372e3733a5461ca3d9a842695ec296", "reload"}
+	Stopping     = Type{"c9bfb00d90104ba897e9929e05754c1e", "stop"}
+	Rescan       = Type{"eaf73ce560b845e2be9f7237f6b1ef3a", "rescan"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -40,7 +48,7 @@ var Findings = map[string]Type{
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan}
 	for _, t := range Findings {
 		all = append(all, t)
 	}
