@@ -12,7 +12,6 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
-	"github.com/gomaint/gomaint/maint/journal"
 )
 
 // cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
@@ -54,7 +53,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	res := goroot.Check(ctx, req)
-	emitGOROOT(sink, res)
+	goroot.Emit(sink, res)
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(res)
 	} else if res.OK {
@@ -66,19 +65,6 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitConfig
 	}
 	return exitOK
-}
-
-func emitGOROOT(sink journal.Sink, res goroot.Result) {
-	fields := map[string]string{"GOMAINT_GOROOT": res.Path}
-	if res.OK {
-		fields["GOMAINT_GO_VERSION"] = res.Version
-		journal.Emit(sink, journal.Event{Type: journal.GorootOK, Priority: journal.Info,
-			Message: fmt.Sprintf("GOROOT %s is usable (%s)", res.Path, res.Version), Fields: fields})
-		return
-	}
-	fields["GOMAINT_FINDING"], fields["GOMAINT_REASON"], fields["GOMAINT_FIX"] = res.Code, res.Reason, res.Fix
-	journal.Emit(sink, journal.Event{Type: journal.Findings[res.Code], Priority: journal.Err,
-		Message: res.Code + ": " + res.Reason, Fields: fields})
 }
 
 func cmdConfig(args []string, stdout, stderr io.Writer) int {

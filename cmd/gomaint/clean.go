@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
@@ -61,7 +63,12 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "gomaint clean: no target named %q in %s\n", *name, configName(cfg))
 		return exitUsage
 	}
-	req.Config, req.Sink = cfg, sink
+	if !*dryRun && *maxSize == "" && *maxAge == "" && c.config == "" {
+		if code, handed := handOff(ctx, &c, *name, *asJSON, stdout, stderr); handed {
+			return code
+		}
+	}
+	req.Config, req.Sink, req.Trigger = cfg, sink, "cli"
 	if isTerminal(os.Stderr) {
 		req.Progress = progress(stderr, "cleaning")
 	}
@@ -95,6 +102,44 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		printOutcome(stdout, o, *dryRun)
 	}
 	return code
+}
+
+// handOff gives a plain clean to a running daemon, which holds the same
+// locks and journals the same TRIM events; the timer's `gomaint clean`
+// thus never races the daemon. handed is false when no daemon runs.
+func handOff(ctx context.Context, c *common, name string, asJSON bool, stdout, stderr io.Writer) (code int, handed bool) {
+	resp, err := daemon.Ask(ctx, daemon.SocketPath(c.scope(), os.Getenv), daemon.Request{Command: "clean", Target: name})
+	switch {
+	case errors.Is(err, daemon.ErrNoDaemon):
+		return 0, false
+	case errors.Is(err, daemon.ErrNoAnswer):
+		fmt.Fprintf(stderr, "gomaint clean: %v; the clean may be partial: run it again\n", err)
+		return exitFindings, true
+	case err != nil && resp == nil:
+		fmt.Fprintf(stderr, "gomaint clean: the daemon did not take the clean (%v); cleaning here\n", err)
+		return 0, false
+	case err != nil:
+		fmt.Fprintln(stderr, "gomaint clean: the daemon refused:", err)
+		return exitFindings, true
+	}
+	if !asJSON {
+		fmt.Fprintln(stdout, "cleaned by the running gomaint daemon:")
+	}
+	code = exitOK
+	enc := json.NewEncoder(stdout)
+	for _, o := range resp.Outcomes {
+		if !o.OK() {
+			code = exitFindings
+		}
+		if asJSON {
+			enc.Encode(struct {
+				Summary clean.Outcome `json:"summary"`
+			}{o})
+			continue
+		}
+		printOutcome(stdout, o, false)
+	}
+	return code, true
 }
 
 func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {

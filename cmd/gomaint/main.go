@@ -38,6 +38,8 @@ Usage:
   gomaint clean [--dry-run] [--json] [--target NAME] [--max-size SIZE] [--max-age DUR]
   gomaint fix [--dry-run] [--json] [--target NAME]
   gomaint protect [--dry-run]
+  gomaint serve
+  gomaint status [--json]
   gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
   gomaint config check [FILE]
   gomaint config show
@@ -51,7 +53,8 @@ Flags for every command:
 
 Exit status: 0 healthy (clean: every target within its limits), 1 findings at
 or above --fail-on (clean: a limit not reached, or a clean already running),
-2 usage error, 78 configuration or GOROOT unusable.
+2 usage error, 3 no daemon running (status), 78 configuration or GOROOT
+unusable.
 `
 
 func main() {
@@ -76,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdProtect(ctx, rest, stdout, stderr)
 	case "fix":
 		return cmdFix(ctx, rest, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
 			fmt.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")

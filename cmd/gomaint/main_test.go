@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 	}
 	os.Chmod(dir, 0o755) // other users run it too
 	binary = filepath.Join(dir, "gomaint")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", binary}
+	if raceEnabled { // the daemon's goroutines get the race detector too
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}

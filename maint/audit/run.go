@@ -150,6 +150,12 @@ func Run(ctx context.Context, req Request) *Report {
 	return rep
 }
 
+// CheckGOROOT checks the GOROOT that cfg and environ give, exactly as an
+// audit does; env is what target.Resolve discovered.
+func CheckGOROOT(ctx context.Context, cfg *config.Config, environ []string, env discover.Env) goroot.Result {
+	return checkGOROOT(ctx, Request{Config: cfg, Environ: environ}, env)
+}
+
 func checkGOROOT(ctx context.Context, req Request, env discover.Env) goroot.Result {
 	gr := goroot.Request{Path: req.Config.GOROOT.Path, ExpectVersion: req.Config.GOROOT.ExpectVersion,
 		EnvGOROOT: discover.EnvFrom(req.Environ)("GOROOT")}

@@ -34,6 +34,12 @@ type Request struct {
 	LockDir  string
 	LockWait time.Duration
 	Workers  int
+	// Resolved, when set, are the targets to clean, already resolved (the
+	// daemon resolves once per configuration); else Config's are resolved.
+	Resolved []target.Resolved
+	// Trigger says what started the clean, for the event: "cli", "timer",
+	// "schedule", "limit" or "control".
+	Trigger string
 	// Progress, when set, is called as each target's trim starts; the
 	// function it returns is called when it ends.
 	Progress func(target string, entries *atomic.Int64) (done func())
@@ -56,7 +62,10 @@ func (o Outcome) OK() bool {
 
 // Run trims every target of the configuration.
 func Run(ctx context.Context, req Request) []Outcome {
-	resolved, _ := target.Resolve(ctx, req.Config, req.Environ)
+	resolved := req.Resolved
+	if resolved == nil {
+		resolved, _ = target.Resolve(ctx, req.Config, req.Environ)
+	}
 	var out []Outcome
 	for _, rt := range resolved {
 		o := Outcome{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
@@ -123,6 +132,9 @@ func emit(req Request, o Outcome) {
 	}
 	f := map[string]string{"GOMAINT_TARGET": o.Target, "GOMAINT_CACHE_KIND": o.Kind, "GOMAINT_CACHE_PATH": o.Path,
 		"GOMAINT_DRY_RUN": boolField(req.DryRun)}
+	if req.Trigger != "" {
+		f["GOMAINT_TRIGGER"] = req.Trigger
+	}
 	if o.Result == nil {
 		f["GOMAINT_ERROR"] = o.Error
 		journal.Emit(req.Sink, journal.Event{Type: journal.Trim, Priority: journal.Err,

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/journal"
+)
+
+// cmdServe runs the daemon until SIGTERM or SIGINT.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("serve", stderr)
+	c.register(fs)
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "gomaint serve: unexpected argument %q\n", pos[0])
+		}
+		return exitUsage
+	}
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomaint serve:", err)
+		return exitUsage
+	}
+	if _, quiet := sink.(journal.Discard); quiet && c.log == "auto" {
+		// A daemon has no report of its own: in a terminal its events are
+		// all there is to read.
+		sink = &journal.Lines{W: stderr}
+	}
+	return daemon.Run(ctx, daemon.Options{Scope: c.scope(), ConfigFile: c.config, Environ: os.Environ(),
+		Sink: sink, Version: versionString()})
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/daemon"
+)
+
+// exitNotRunning is what `gomaint status` returns when no daemon runs,
+// as LSB status actions and `systemctl status` do.
+const exitNotRunning = 3
+
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("status", stderr)
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "gomaint status: unexpected argument %q\n", pos[0])
+		}
+		return exitUsage
+	}
+	sock := daemon.SocketPath(c.scope(), os.Getenv)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := daemon.Ask(ctx, sock, daemon.Request{Command: "status"})
+	running := err == nil
+	var st *daemon.Status
+	switch {
+	case running:
+		st = resp.Status
+	case errors.Is(err, daemon.ErrNoDaemon):
+		dir := daemon.StateDir(c.scope(), os.Getenv)
+		if st, err = daemon.LoadStatus(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, "gomaint status:", err)
+		}
+		if st == nil && !*asJSON {
+			fmt.Fprintf(stdout, "no gomaint daemon is running (no socket at %s), and none has saved a status in %s\n", sock, dir)
+			fmt.Fprintf(stdout, "start it with: systemctl %sstart gomaint\n", map[bool]string{true: "", false: "--user "}[c.system])
+		}
+	default:
+		fmt.Fprintln(stderr, "gomaint status:", err)
+		return exitConfig
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(struct {
+			Running bool           `json:"running"`
+			Status  *daemon.Status `json:"status"`
+		}{running, st})
+	} else if st != nil {
+		if !running {
+			fmt.Fprintf(stdout, "no gomaint daemon is running; its last status, saved %s:\n\n", st.Updated.Format("2006-01-02 15:04:05"))
+		}
+		printStatus(stdout, st, running)
+	}
+	if !running {
+		return exitNotRunning
+	}
+	return exitOK
+}
+
+func printStatus(w io.Writer, st *daemon.Status, running bool) {
+	state := st.State
+	if !running {
+		state = "was " + state
+	}
+	fmt.Fprintf(w, "daemon  pid %d, %s, version %s, started %s\n", st.PID, state, st.Version, st.Started.Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "config  %s (%s scope)\n", st.Config, st.Scope)
+	if st.GOROOT.OK {
+		fmt.Fprintf(w, "GOROOT  %s (%s)\n", st.GOROOT.Path, st.GOROOT.Version)
+	} else if st.GOROOT.Code != "" {
+		fmt.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
+	}
+	for _, t := range st.Targets {
+		size := fmt.Sprintf("%s in %d files", config.FormatSize(t.Bytes), t.Files)
+		if t.LimitBytes > 0 {
+			size += ", limit " + config.FormatSize(t.LimitBytes)
+		} else {
+			size += ", no limit"
+		}
+		how := "as of the last scan"
+		if t.Watched {
+			how = "live"
+		}
+		fmt.Fprintf(w, "%-7s %s: %s (%s)\n", t.Name, orNone(t.Path), size, how)
+		fmt.Fprintf(w, "        last audit %s, last clean %s", when(t.LastAudit), when(t.LastClean))
+		if t.LastCleanResult != "" {
+			fmt.Fprintf(w, " (%s)", t.LastCleanResult)
+		}
+		fmt.Fprintln(w)
+		if t.UsesRecorded > 0 {
+			fmt.Fprintf(w, "        %d uses recorded for the group\n", t.UsesRecorded)
+		}
+		if t.Error != "" {
+			fmt.Fprintf(w, "        error: %s\n", t.Error)
+		}
+		for _, f := range t.Findings {
+			fmt.Fprintf(w, "        %-7s %s: %s\n", f.Severity, f.Code, f.Detail)
+		}
+	}
+	nextClean := when(st.NextClean)
+	if st.NextClean.IsZero() {
+		nextClean = "not scheduled here (gomaint-clean.timer cleans)"
+	}
+	fmt.Fprintf(w, "next    audit %s, clean %s\n", when(st.NextAudit), nextClean)
+	if st.Running != "" {
+		fmt.Fprintf(w, "now     %s\n", st.Running)
+	}
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Format("2006-01-02 15:04")
+}

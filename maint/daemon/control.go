@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/lock"
+)
+
+// The control socket takes one JSON request per connection and answers
+// with one JSON response: status, audit now, clean now. Who may ask is
+// decided by SO_PEERCRED, not by the socket's mode: root, the daemon's own
+// user, or (system scope) a member of a target's group.
+
+// Request is a control request.
+type Request struct {
+	Command string `json:"command"` // "status", "audit" or "clean"
+	Target  string `json:"target,omitempty"`
+}
+
+// Response is the daemon's answer.
+type Response struct {
+	Error    string          `json:"error,omitempty"`
+	Status   *Status         `json:"status,omitempty"`
+	Outcomes []clean.Outcome `json:"outcomes,omitempty"`
+	Findings []audit.Finding `json:"findings,omitempty"`
+}
+
+// SocketPath is the control socket of a scope: /run/gomaint/control.sock,
+// or $XDG_RUNTIME_DIR/gomaint/control.sock for a user.
+func SocketPath(scope config.Scope, getenv func(string) string) string {
+	return filepath.Join(lock.Dir(scope == config.System, getenv), "control.sock")
+}
+
+// ErrNoDaemon says no daemon listens on the socket.
+var ErrNoDaemon = errors.New("no gomaint daemon is running")
+
+// ErrNoAnswer says the daemon took the request but stopped before it
+// answered: the work may have been done in part.
+var ErrNoAnswer = errors.New("the daemon stopped before it answered")
+
+// Ask sends one request to the daemon listening at path and waits for its
+// answer, or for ctx to end.
+func Ask(ctx context.Context, path string, req Request) (*Response, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil, ErrNoDaemon
+	} else if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	var resp Response
+	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&resp); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("control socket %s: %w (%v)", path, ErrNoAnswer, err)
+	}
+	if resp.Error != "" {
+		return &resp, errors.New(resp.Error)
+	}
+	return &resp, nil
+}
+
+// listen makes the control socket. A socket file left by a daemon that
+// died is replaced; one that answers means another daemon runs.
+func listen(path string) (*net.UnixListener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("runtime directory: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("another gomaint daemon already listens on %s; stop it first", path)
+	}
+	os.Remove(path)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	// Anyone may connect; SO_PEERCRED decides who is answered.
+	if err := os.Chmod(path, 0o666); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return l, nil
+}
+
+// peer returns the credentials of the process at the other end.
+func peer(c *net.UnixConn) (*unix.Ucred, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return nil, err
+	}
+	return cred, credErr
+}
+
+// authorised: root, the daemon's own user, or a member of one of groups.
+func authorised(cred *unix.Ucred, groups []string) bool {
+	if cred.Uid == 0 || int(cred.Uid) == os.Getuid() {
+		return true
+	}
+	var member []string
+	if u, err := user.LookupId(strconv.Itoa(int(cred.Uid))); err == nil {
+		member, _ = u.GroupIds()
+	}
+	member = append(member, strconv.Itoa(int(cred.Gid)))
+	for _, g := range groups {
+		if grp, err := user.LookupGroup(g); err == nil && slices.Contains(member, grp.Gid) {
+			return true
+		}
+	}
+	return false
+}

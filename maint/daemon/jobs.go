@@ -1,0 +1,294 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/target"
+)
+
+// Job kinds.
+const (
+	jobAudit  = "audit"
+	jobClean  = "clean"
+	jobRescan = "rescan"
+)
+
+// job is one run of the engine. Jobs with the same kind and target that
+// wait together are merged, so a storm of alarms or requests queues at
+// most one run behind the one in progress.
+type job struct {
+	kind    string
+	target  string // "" for every target
+	trigger string // start, schedule, limit, overflow, control
+	replies []chan Response
+
+	// Set for the worker by the loop: the configuration and targets the
+	// job runs with, so a reload never changes a job in the middle.
+	cfg     *config.Config
+	targets []*tstate
+
+	resp Response
+}
+
+func (j *job) key() string { return j.kind + "/" + j.target }
+
+// submit queues j unless an equal job already waits. A scheduled run
+// while an equal one is in progress is dropped: schedules never pile up.
+func (d *daemon) submit(j *job) {
+	for _, p := range d.pending {
+		if p.key() == j.key() {
+			p.replies = append(p.replies, j.replies...)
+			return
+		}
+	}
+	if j.trigger == "schedule" && d.running != nil && d.running.key() == j.key() {
+		return
+	}
+	if j.target != "" && d.find(j.target) == nil {
+		for _, r := range j.replies {
+			r <- Response{Error: fmt.Sprintf("no target named %q", j.target)}
+		}
+		return
+	}
+	d.pending = append(d.pending, j)
+}
+
+// dispatch hands the next job to the worker when it is idle.
+func (d *daemon) dispatch() {
+	if d.running != nil || len(d.pending) == 0 {
+		return
+	}
+	j := d.pending[0]
+	d.pending = d.pending[1:]
+	j.cfg = d.cfg
+	for _, t := range d.targets {
+		if j.target == "" || t.rt.Name == j.target {
+			j.targets = append(j.targets, t)
+		}
+	}
+	d.running = j
+	d.mu.Lock()
+	d.status.Running = runningLine(j)
+	d.mu.Unlock()
+	d.opt.Notify("STATUS=" + d.statusLine())
+	d.jobs <- j
+}
+
+func runningLine(j *job) string {
+	what := "all targets"
+	if j.target != "" {
+		what = j.target
+	}
+	return fmt.Sprintf("running %s of %s (%s)", j.kind, what, j.trigger)
+}
+
+// finished records a job's end: answers, status line, state file, metrics.
+func (d *daemon) finished(j *job) {
+	d.running = nil
+	for _, r := range j.replies {
+		r <- j.resp
+	}
+	if j.kind == jobClean && j.trigger == "limit" {
+		for _, t := range j.targets {
+			d.backoffAfter(t, j.resp.Outcomes)
+		}
+	}
+	d.mu.Lock()
+	d.status.Running = ""
+	d.mu.Unlock()
+	d.publish()
+}
+
+// backoffAfter: a limit trim that could not reach the limit (min_age, or
+// locks held by go) is retried after 1s, 2s, 4s ... up to 10 minutes,
+// rather than at every new entry.
+func (d *daemon) backoffAfter(t *tstate, outs []clean.Outcome) {
+	for _, o := range outs {
+		if o.Target != t.rt.Name {
+			continue
+		}
+		if o.OK() {
+			t.backoff, t.backoffUntil = 0, time.Time{}
+			return
+		}
+		t.backoff = min(max(2*t.backoff, time.Second), 10*time.Minute)
+		t.backoffUntil = time.Now().Add(t.backoff)
+	}
+}
+
+// worker runs jobs one at a time until ctx ends.
+func (d *daemon) worker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-d.jobs:
+			d.exec(ctx, j)
+			select {
+			case d.done <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (d *daemon) exec(ctx context.Context, j *job) {
+	switch j.kind {
+	case jobAudit:
+		d.runAudit(ctx, j)
+	case jobClean:
+		d.runClean(ctx, j)
+	case jobRescan:
+		d.runRescan(ctx, j)
+	}
+}
+
+func (d *daemon) runAudit(ctx context.Context, j *job) {
+	cfg := *j.cfg
+	cfg.Targets = nil
+	est := map[string]int64{}
+	for _, t := range j.targets {
+		cfg.Targets = append(cfg.Targets, t.rt.Target)
+		if w := t.watch.Load(); w != nil {
+			est[t.rt.Name], _ = w.Estimate()
+		}
+	}
+	rep := audit.Run(ctx, audit.Request{Config: &cfg, Environ: d.opt.Environ, Sink: d.opt.Sink})
+	if ctx.Err() != nil {
+		return
+	}
+	j.resp.Findings = rep.Findings
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.status.GOROOT = rep.GOROOT
+	for _, t := range j.targets {
+		t.status.LastAudit = now
+		t.status.Findings = nil
+		for _, f := range rep.Findings {
+			if f.Cache == t.rt.Name {
+				t.status.Findings = append(t.status.Findings, f)
+			}
+		}
+		for _, c := range rep.Caches {
+			if c.Name != t.rt.Name || c.Facts == nil {
+				continue
+			}
+			t.status.Bytes, t.status.Files = c.DiskBytes, c.Files
+			t.status.FSFreeBytes, t.status.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
+			if w := t.watch.Load(); w != nil {
+				w.Adjust(c.DiskBytes-est[t.rt.Name], 0)
+				w.SetFiles(c.Files)
+			}
+		}
+	}
+}
+
+func (d *daemon) runClean(ctx context.Context, j *job) {
+	var resolved []target.Resolved
+	est := map[string]int64{}
+	for _, t := range j.targets {
+		resolved = append(resolved, t.rt)
+		if w := t.watch.Load(); w != nil {
+			est[t.rt.Name], _ = w.Estimate()
+		}
+	}
+	req := clean.Request{Config: j.cfg, Environ: d.opt.Environ, Sink: d.opt.Sink, Resolved: resolved,
+		LockDir: d.opt.LockDir, LockWait: 5 * time.Second, Trigger: j.trigger}
+	if j.trigger == "limit" {
+		req.LockWait = 0 // someone else is cleaning it right now
+	}
+	j.resp.Outcomes = clean.Run(ctx, req)
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, o := range j.resp.Outcomes {
+		t := d.findIn(j.targets, o.Target)
+		if t == nil {
+			continue
+		}
+		t.status.LastClean = now
+		if o.Result == nil {
+			t.status.LastCleanResult = "failed: " + o.Error
+			continue
+		}
+		r := o.Result
+		t.status.TrimFreedTotal += r.FreedBytes
+		t.status.Bytes = r.BytesAfter
+		t.status.LastCleanResult = fmt.Sprintf("removed %s in %d files", config.FormatSize(r.FreedBytes), r.Files)
+		if r.Blocked != "" {
+			t.status.LastCleanResult += "; limit not reached: " + r.Blocked
+		}
+		if o.OK() {
+			t.status.LastCleanSuccess = now
+		}
+		if w := t.watch.Load(); w != nil {
+			// What the trim measured replaces what the estimate assumed
+			// when it started; writes since then stay counted.
+			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -r.Files)
+		}
+	}
+}
+
+// runRescan counts caches exactly: it reconciles the watched estimates,
+// enforces the limits of caches that are not watched (module caches),
+// and starts watches that could not start before.
+func (d *daemon) runRescan(ctx context.Context, j *job) {
+	for _, t := range j.targets {
+		if ctx.Err() != nil {
+			return
+		}
+		rt := t.rt
+		if rt.Path == "" || rt.Disabled || rt.Unresolved {
+			continue
+		}
+		var before int64
+		w := t.watch.Load()
+		if w != nil {
+			before, _ = w.Estimate()
+		}
+		bytes, files, freeB, freeI, err := measure(rt.Path)
+		if err != nil {
+			d.mu.Lock()
+			t.status.Error = err.Error()
+			d.mu.Unlock()
+			continue
+		}
+		if w != nil {
+			w.Adjust(bytes-before, 0)
+			w.SetFiles(files)
+		}
+		d.mu.Lock()
+		t.status.Bytes, t.status.Files, t.status.FSFreeBytes, t.status.FSFreeInodes, t.status.Error = bytes, files, freeB, freeI, ""
+		d.mu.Unlock()
+		if j.trigger == "overflow" {
+			journal.Emit(d.opt.Sink, journal.Event{Type: journal.Rescan, Priority: journal.Notice,
+				Message: fmt.Sprintf("rescanned %s after an inotify queue overflow: %s in %d files", rt.Path, config.FormatSize(bytes), files),
+				Fields: map[string]string{"GOMAINT_TARGET": rt.Name, "GOMAINT_CACHE_KIND": string(rt.Kind), "GOMAINT_CACHE_PATH": rt.Path,
+					"GOMAINT_REASON": "inotify queue overflow", "GOMAINT_DISK_BYTES": journal.Int(bytes), "GOMAINT_FILES": journal.Int(files)}})
+		}
+		if rt.MaxSize > 0 && bytes > int64(rt.MaxSize) {
+			raise(d.over, t, &t.overQueued)
+		}
+	}
+}
+
+func (d *daemon) findIn(ts []*tstate, name string) *tstate {
+	for _, t := range ts {
+		if t.rt.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func closeFD(fd int) { unix.Close(fd) }

@@ -1,0 +1,301 @@
+// Package metrics writes gomaint's state as a Prometheus textfile, for
+// node_exporter's textfile collector.
+//
+// The file is replaced atomically: Write renders the whole exposition into
+// memory, writes it to a temporary file in the same directory (named
+// .gomaint.prom.*, which the collector ignores because it reads only
+// *.prom), fsyncs it and renames it over gomaint.prom, then fsyncs the
+// directory. A reader sees the old file or the new one, never a mix, and a
+// crash at any point leaves a complete gomaint.prom (or none yet).
+//
+// Output is deterministic: families sorted by name, samples by label values,
+// so two snapshots with the same figures give the same bytes.
+package metrics
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/journal"
+)
+
+// FileName is the textfile Write produces in its directory.
+const FileName = "gomaint.prom"
+
+// tempPrefix names Write's temporary files: a leading dot and no .prom
+// suffix, so the textfile collector never reads a half-written file.
+const tempPrefix = "." + FileName + "."
+
+// Target is one cache's figures.
+type Target struct {
+	Name, Kind, Path string // kind "build" or "mod"; Path is not exported as a label
+	Bytes, Files     int64  // disk bytes and file count of the cache
+	// LimitBytes is max_size; 0 means no limit, and then
+	// gomaint_cache_limit_bytes has no sample for this target.
+	LimitBytes                int64
+	FSFreeBytes, FSFreeInodes int64 // of the file system holding the cache
+	// TrimFreedBytesTotal is a counter: bytes freed by trims since the
+	// daemon started.
+	TrimFreedBytesTotal int64
+	// Zero means never: the sample is omitted rather than reported as 1970.
+	LastAudit, LastCleanSuccess time.Time
+}
+
+// Finding is the value of one gomaint_findings sample: how many findings
+// of Code with Severity the last audit reported for Target. Target is empty
+// for machine-wide findings (GOROOT_*). Several entries with the same
+// target, code and severity are added up.
+type Finding struct {
+	Target, Code, Severity string
+	Count                  int
+}
+
+// Snapshot is everything one textfile reports.
+type Snapshot struct {
+	Targets  []Target
+	Findings []Finding
+	GorootOK bool
+}
+
+// CountFindings turns an audit's findings into Snapshot.Findings, one
+// entry per finding (Format adds them up per target, code and severity).
+func CountFindings(fs []audit.Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, Finding{Target: f.Cache, Code: f.Code, Severity: f.Severity.String(), Count: 1})
+	}
+	return out
+}
+
+// Write writes dir/gomaint.prom atomically (see the package comment), mode
+// 0644 whatever the umask, so node_exporter's user can read it.
+func Write(dir string, s Snapshot) error {
+	final := filepath.Join(dir, FileName)
+	if dir == "" {
+		// CreateTemp would pick os.TempDir, and the rename would then
+		// cross file systems or land in the working directory.
+		return fmt.Errorf("metrics: write %s: no directory given", FileName)
+	}
+	var buf bytes.Buffer
+	if err := Format(&buf, s); err != nil {
+		return fmt.Errorf("metrics: %s: %w", final, err)
+	}
+	if err := writeAtomic(dir, final, buf.Bytes()); err != nil {
+		return fmt.Errorf("metrics: write %s: %w", final, err)
+	}
+	return nil
+}
+
+func writeAtomic(dir, final string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	// CreateTemp makes 0600; fchmod is not subject to the umask.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	// Data on disk before the rename makes it visible, or a crash could
+	// leave an empty gomaint.prom behind a completed rename.
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, final); err != nil {
+		return err
+	}
+	sweepStale(dir)
+	// The rename itself is durable only once the directory is synced. The
+	// file is already complete, so a failure here is not worth an error.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// sweepStale removes temporary files that a crashed writer left. Only old
+// ones: a younger one may belong to a concurrent Write.
+func sweepStale(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+type label struct{ name, value string }
+
+type sample struct {
+	labels []label
+	value  string
+}
+
+type family struct {
+	name, help, typ string
+	samples         []sample
+}
+
+// Format renders s in the Prometheus text exposition format (version 0.0.4).
+func Format(w io.Writer, s Snapshot) error {
+	fams := map[string]*family{}
+	add := func(name, typ, help string, v string, labels ...label) {
+		f := fams[name]
+		if f == nil {
+			f = &family{name: name, typ: typ, help: help}
+			fams[name] = f
+		}
+		f.samples = append(f.samples, sample{labels, v})
+	}
+
+	seen := map[string]bool{}
+	for _, t := range s.Targets {
+		if seen[t.Name] {
+			// Two samples with one label set make the whole file invalid.
+			return fmt.Errorf("two targets named %q", t.Name)
+		}
+		seen[t.Name] = true
+		tk := []label{{"target", t.Name}, {"kind", t.Kind}}
+		add("gomaint_cache_bytes", "gauge", "Disk usage of the cache in bytes.", itoa(t.Bytes), tk...)
+		add("gomaint_cache_files", "gauge", "Number of files in the cache.", itoa(t.Files), tk...)
+		if t.LimitBytes > 0 {
+			add("gomaint_cache_limit_bytes", "gauge", "Configured max_size of the cache in bytes; absent when the cache has no limit.", itoa(t.LimitBytes), tk...)
+		}
+		add("gomaint_fs_free_bytes", "gauge", "Free bytes of the file system holding the cache.", itoa(t.FSFreeBytes), tk...)
+		add("gomaint_fs_free_inodes", "gauge", "Free inodes of the file system holding the cache.", itoa(t.FSFreeInodes), tk...)
+		add("gomaint_trim_freed_bytes_total", "counter", "Bytes freed by trims of the cache since the daemon started.", itoa(t.TrimFreedBytesTotal), tk...)
+		if !t.LastAudit.IsZero() {
+			add("gomaint_last_audit_timestamp_seconds", "gauge", "Unix time of the last completed audit of the cache.", unixSeconds(t.LastAudit), tk...)
+		}
+		if !t.LastCleanSuccess.IsZero() {
+			add("gomaint_last_clean_success_timestamp_seconds", "gauge", "Unix time of the last clean of the cache that met its limits.", unixSeconds(t.LastCleanSuccess), tk...)
+		}
+	}
+
+	add("gomaint_goroot_ok", "gauge", "1 if GOROOT passed its check, else 0.", boolInt(s.GorootOK))
+
+	// A zero for every code, target and severity, so that alerts need no
+	// absent() and a finding appearing is a change of value, not a new
+	// series. GOROOT findings are machine-wide: no target label.
+	type fkey struct{ target, code, sev string }
+	counts := map[fkey]int{}
+	for code, typ := range journal.Findings {
+		targets := s.Targets
+		if typ.Event == journal.GorootOK.Event {
+			targets = []Target{{}}
+		}
+		for _, t := range targets {
+			for sev := audit.Info; sev <= audit.Error; sev++ {
+				counts[fkey{t.Name, code, sev.String()}] = 0
+			}
+		}
+	}
+	for _, f := range s.Findings {
+		counts[fkey{f.Target, f.Code, f.Severity}] += f.Count
+	}
+	for k, n := range counts {
+		ls := []label{{"code", k.code}, {"severity", k.sev}}
+		if k.target != "" {
+			ls = append([]label{{"target", k.target}}, ls...)
+		}
+		add("gomaint_findings", "gauge", "Findings of the last audit by target, code and severity; 0 for every known code.", strconv.Itoa(n), ls...)
+	}
+
+	names := make([]string, 0, len(fams))
+	for n := range fams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, n := range names {
+		f := fams[n]
+		sort.Slice(f.samples, func(i, j int) bool { return lessLabels(f.samples[i].labels, f.samples[j].labels) })
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.name, escapeHelp(f.help), f.name, f.typ)
+		for _, s := range f.samples {
+			b.WriteString(f.name)
+			if len(s.labels) > 0 {
+				b.WriteByte('{')
+				for i, l := range s.labels {
+					if i > 0 {
+						b.WriteByte(',')
+					}
+					b.WriteString(l.name)
+					b.WriteString(`="`)
+					b.WriteString(escapeLabel(l.value))
+					b.WriteByte('"')
+				}
+				b.WriteByte('}')
+			}
+			b.WriteByte(' ')
+			b.WriteString(s.value)
+			b.WriteByte('\n')
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func lessLabels(a, b []label) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i].name != b[i].name {
+			return a[i].name < b[i].name
+		}
+		if a[i].value != b[i].value {
+			return a[i].value < b[i].value
+		}
+	}
+	return len(a) < len(b)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func boolInt(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// unixSeconds keeps milliseconds: enough for "how long ago", and exact in
+// a float64.
+func unixSeconds(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1e3, 'f', -1, 64)
+}
+
+// Label values: backslash, double quote and newline are escaped, and the
+// value must be UTF-8 or the scraper rejects the whole file.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func escapeLabel(v string) string { return labelEscaper.Replace(strings.ToValidUTF8(v, "\uFFFD")) }
+
+// HELP text escapes only backslash and newline.
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
+func escapeHelp(v string) string { return helpEscaper.Replace(v) }

@@ -1,0 +1,258 @@
+// Package watch follows a build cache with inotify, so the daemon knows
+// within milliseconds when the cache grows past its limit, without polling.
+//
+// A Build watch holds one inotify instance with a watch on the cache root
+// (to see shards created later) and on each of the 256 shard directories.
+// It keeps a running estimate of the cache's disk usage: every entry that is
+// closed after writing, or moved in, adds its size. Removals are not
+// subtracted, since inotify does not say what a removed file weighed; the
+// estimate therefore errs high, and is made exact again by Reset after every
+// trim and scheduled rescan. Nothing is ever removed on the strength of the
+// estimate: it only says when to run a trim, and the trim measures.
+//
+// When the kernel's event queue overflows, events were lost: the watch
+// reports it and the daemon rescans, never guesses.
+//
+// For a shared cache the watch also records use: users cannot refresh the
+// mtime of entries they do not own, which Go does on every use older than an
+// hour, so the daemon does it for them (as root, through safefs.Touch) when
+// an entry is opened.
+package watch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/layout"
+	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
+)
+
+// Options of a watch.
+type Options struct {
+	// Limit is the size above which Over is called; 0 never calls it.
+	Limit int64
+	// Over is called, from the watch's goroutine, whenever an event leaves
+	// the estimate above Limit. It must not block.
+	Over func()
+	// Overflow is called when the kernel dropped events. It must not block.
+	Overflow func()
+	// TrackUse refreshes the mtime of entries opened by anyone (shared caches).
+	TrackUse bool
+}
+
+// Build is a watch on one build cache.
+type Build struct {
+	root *safefs.Root
+	opt  Options
+	file *os.File // the inotify instance, non-blocking, so Close wakes Run
+
+	mu     sync.Mutex
+	rootWD int32
+	shards map[int32]int // watch descriptor -> shard directory fd
+
+	bytes, files atomic.Int64
+	refreshed    atomic.Int64
+}
+
+// Events gomaint watches on a shard: anything that adds, replaces or
+// removes an entry; IN_OPEN too when use is tracked.
+const (
+	shardMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
+		unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
+	rootMask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_ONLYDIR | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+)
+
+// Open starts watching the build cache at root. The caller keeps root open
+// until Close, then calls Run in a goroutine.
+func Open(root *safefs.Root, opt Options) (*Build, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("inotify: %w", err)
+	}
+	w := &Build{root: root, opt: opt, file: os.NewFile(uintptr(fd), "inotify"), shards: map[int32]int{}}
+	if w.rootWD, err = w.add(root.FD, rootMask); err != nil {
+		w.file.Close()
+		return nil, fmt.Errorf("watch %s: %w", root.Path, err)
+	}
+	for i := 0; i < 256; i++ {
+		w.addShard(fmt.Sprintf("%02x", i))
+	}
+	return w, nil
+}
+
+// add watches the directory open at fd. inotify_add_watch takes a path;
+// /proc/self/fd/N is resolved by the kernel to exactly the directory that
+// was opened beneath the root, so no path walk can be redirected.
+func (w *Build) add(fd int, mask uint32) (int32, error) {
+	wd, err := unix.InotifyAddWatch(int(w.file.Fd()), "/proc/self/fd/"+strconv.Itoa(fd), mask)
+	return int32(wd), err
+}
+
+func (w *Build) addShard(name string) {
+	fd, err := w.root.OpenDir(name)
+	if err != nil {
+		return // not there yet: the root watch sees it created
+	}
+	mask := uint32(shardMask)
+	if w.opt.TrackUse {
+		mask |= unix.IN_OPEN
+	}
+	wd, err := w.add(fd, mask)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, dup := w.shards[wd]; err != nil || dup {
+		// A failed watch, or the same shard seen twice (created while Open
+		// ran): keep one fd per watch.
+		unix.Close(fd)
+		return
+	}
+	w.shards[wd] = fd
+}
+
+// Estimate returns the estimated disk bytes and file count.
+func (w *Build) Estimate() (bytes, files int64) { return w.bytes.Load(), w.files.Load() }
+
+// Refreshed returns how many entries had their use recorded.
+func (w *Build) Refreshed() int64 { return w.refreshed.Load() }
+
+// Adjust corrects the estimate by what a measurement found: the daemon
+// passes the difference between a count and the estimate when the count
+// began, so events during the count stay counted.
+func (w *Build) Adjust(bytes, files int64) {
+	w.bytes.Add(bytes)
+	w.files.Add(files)
+}
+
+// SetFiles sets the file count from a full count.
+func (w *Build) SetFiles(n int64) { w.files.Store(n) }
+
+// Close stops Run; the caller must still wait for Run to return.
+func (w *Build) Close() error { return w.file.Close() }
+
+// Run reads events until Close. It returns nil after Close, or the error
+// that stopped it (the cache root removed or moved, for one). It releases
+// the shard fds as it returns, so no event is handled with a closed fd.
+func (w *Build) Run() error {
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for wd, fd := range w.shards {
+			unix.Close(fd)
+			delete(w.shards, wd)
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := w.file.Read(buf)
+		if errors.Is(err, os.ErrClosed) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read inotify events: %w", err)
+		}
+		if err := w.handle(buf[:n]); err != nil {
+			return err
+		}
+		if w.opt.Limit > 0 && w.bytes.Load() > w.opt.Limit && w.opt.Over != nil {
+			w.opt.Over()
+		}
+	}
+}
+
+var errRootGone = errors.New("the cache directory was removed or moved")
+
+func (w *Build) handle(buf []byte) error {
+	for len(buf) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[0]))
+		end := unix.SizeofInotifyEvent + int(ev.Len)
+		if end > len(buf) {
+			return nil
+		}
+		name := buf[unix.SizeofInotifyEvent:end]
+		for len(name) > 0 && name[len(name)-1] == 0 {
+			name = name[:len(name)-1]
+		}
+		buf = buf[end:]
+		switch {
+		case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+			if w.opt.Overflow != nil {
+				w.opt.Overflow()
+			}
+		case ev.Wd == w.rootWD:
+			if ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
+				return errRootGone
+			}
+			if ev.Mask&unix.IN_ISDIR != 0 && len(name) == 2 {
+				w.addShard(string(name))
+			}
+		default:
+			w.shardEvent(ev.Wd, ev.Mask, name)
+		}
+	}
+	return nil
+}
+
+func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
+	if mask&unix.IN_IGNORED != 0 { // the shard went (go clean -cache removes shards)
+		w.mu.Lock()
+		if fd, ok := w.shards[wd]; ok {
+			unix.Close(fd)
+			delete(w.shards, wd)
+		}
+		w.mu.Unlock()
+		return
+	}
+	if len(name) == 0 {
+		return // an event on the shard itself, such as our own getdents
+	}
+	w.mu.Lock()
+	fd, ok := w.shards[wd]
+	w.mu.Unlock()
+	if !ok {
+		return
+	}
+	isDir := mask&unix.IN_ISDIR != 0
+	kind, _ := layout.Entry(&scan.Dir{Depth: 1, Class: layout.Shard}, name, isDir, true)
+	if kind != layout.ActionEntry && kind != layout.OutputEntry && kind != layout.ExecEntry {
+		return // go's temporary files and strangers: the audit's business
+	}
+	switch {
+	case mask&unix.IN_CREATE != 0 && !isDir:
+		w.files.Add(1)
+	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 && !isDir:
+		w.files.Add(-1)
+	case mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) != 0:
+		if st, err := w.root.Stat(fd, string(name)); err == nil {
+			w.bytes.Add(int64(st.Blocks) * 512)
+			if mask&unix.IN_MOVED_TO != 0 && !isDir {
+				w.files.Add(1)
+			}
+		}
+	case mask&unix.IN_OPEN != 0 && w.opt.TrackUse:
+		w.used(fd, string(name))
+	}
+}
+
+// useInterval is how stale an mtime must be before a use refreshes it: go
+// itself refreshes at most hourly, and trims never remove what is younger.
+const useInterval = time.Hour
+
+// used refreshes an opened entry's mtime, as go would have had it the
+// right to.
+func (w *Build) used(fd int, name string) {
+	st, err := w.root.Stat(fd, name)
+	if err != nil || time.Since(time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec))) < useInterval {
+		return
+	}
+	if w.root.Touch(fd, name, time.Now()) == nil {
+		w.refreshed.Add(1)
+	}
+}
