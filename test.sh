@@ -14,6 +14,14 @@ command -v systemd-tmpfiles >/dev/null || need_pkgs+=(systemd)
 command -v journalctl >/dev/null || need_pkgs+=(systemd)
 command -v find >/dev/null || need_pkgs+=(findutils)
 command -v gdu >/dev/null || need_pkgs+=(gdu)
+command -v promtool >/dev/null || need_pkgs+=(prometheus)          # promtool checks the alerting rules
+command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container) # end-to-end: a booted Debian
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+# Packaging checks: lintian, rpm (rpm -qp), rpmlint, the arm64 binary under qemu.
+for tool in lintian:lintian rpm:rpm rpmlint:rpmlint cpio:cpio rpm2cpio:rpm2cpio qemu-aarch64-static:qemu-user-static man:man-db; do
+  command -v "${tool%%:*}" >/dev/null || need_pkgs+=("${tool##*:}")
+done
+[ -f /usr/share/bash-completion/bash_completion ] || need_pkgs+=(bash-completion)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need_pkgs[*]}; run as root to install them, or: sudo apt-get install ${need_pkgs[*]}" >&2
@@ -21,7 +29,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
   echo "test.sh: installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q "${need_pkgs[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${need_pkgs[@]}" >/dev/null; }
+  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null; }
 fi
 if [ "$(id -u)" -ne 0 ]; then
   msg="test.sh: not root: the tests that need root (mounts, chown, other users) cannot run"
@@ -32,6 +40,10 @@ fi
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "test.sh: gofmt would change: $unformatted" >&2; exit 1; fi
 go vet ./...
+go vet -tags e2e ./packaging/e2e/
 go test -race -count=1 ./...
+# End to end: build the .deb, install it in a booted Debian 12 container with
+# systemd as PID 1, and check units, journal, timer, tmpfiles and packaging.
+go test -tags e2e -count=1 -timeout 15m ./packaging/e2e/
 go run ./cmd/gomaint-bench -quick
 go run ./cmd/gomaint-bench -clean -quick

@@ -180,7 +180,7 @@ func Run(ctx context.Context, opt Options) int {
 			d.finished(j)
 		case t := <-d.over:
 			t.overQueued.Store(false)
-			if time.Now().After(t.backoffUntil) {
+			if t.retryAt.IsZero() { // else the retry comes by the timer
 				d.submit(&job{kind: jobClean, target: t.rt.Name, trigger: "limit"})
 			}
 		case t := <-d.rescan:

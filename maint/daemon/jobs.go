@@ -108,19 +108,20 @@ func (d *daemon) finished(j *job) {
 }
 
 // backoffAfter: a limit trim that could not reach the limit (min_age, or
-// locks held by go) is retried after 1s, 2s, 4s ... up to 10 minutes,
-// rather than at every new entry.
+// locks held by go) is retried after 1s, 2s, 4s ... up to 10 minutes
+// rather than at every new entry; and no later than min_age, when what
+// was too young to go may have aged enough.
 func (d *daemon) backoffAfter(t *tstate, outs []clean.Outcome) {
 	for _, o := range outs {
 		if o.Target != t.rt.Name {
 			continue
 		}
 		if o.OK() {
-			t.backoff, t.backoffUntil = 0, time.Time{}
+			t.backoff, t.retryAt = 0, time.Time{}
 			return
 		}
 		t.backoff = min(max(2*t.backoff, time.Second), 10*time.Minute)
-		t.backoffUntil = time.Now().Add(t.backoff)
+		t.retryAt = time.Now().Add(min(t.backoff, time.Duration(t.rt.MinAge)))
 	}
 }
 

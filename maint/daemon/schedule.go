@@ -43,12 +43,17 @@ func (s *schedule) plan(now time.Time) {
 	}
 }
 
-// resetTimer arms t for the earliest next run.
+// resetTimer arms t for the earliest next run or retry.
 func (d *daemon) resetTimer(t *time.Timer) {
 	var first time.Time
 	for _, s := range d.scheds {
 		if first.IsZero() || s.next.Before(first) {
 			first = s.next
+		}
+	}
+	for _, ts := range d.targets {
+		if !ts.retryAt.IsZero() && (first.IsZero() || ts.retryAt.Before(first)) {
+			first = ts.retryAt
 		}
 	}
 	if first.IsZero() {
@@ -60,6 +65,12 @@ func (d *daemon) resetTimer(t *time.Timer) {
 
 // fire submits every job that is due and plans its next run.
 func (d *daemon) fire(now time.Time) {
+	for _, t := range d.targets {
+		if !t.retryAt.IsZero() && !t.retryAt.After(now) {
+			t.retryAt = time.Time{}
+			d.submit(&job{kind: jobClean, target: t.rt.Name, trigger: "limit"})
+		}
+	}
 	for _, s := range d.scheds {
 		if s.next.After(now) {
 			continue

@@ -27,10 +27,10 @@ type tstate struct {
 	// overQueued and rescanQueued keep at most one alarm of each kind in
 	// flight from the watch's goroutine to the loop.
 	overQueued, rescanQueued atomic.Bool
-	// backoffUntil: a limit trim that min_age blocked is not retried at
-	// every event, but after a growing pause (loop only).
-	backoffUntil time.Time
-	backoff      time.Duration
+	// retryAt: a limit trim that min_age blocked is not retried at every
+	// event, but after a growing pause (loop only).
+	retryAt time.Time
+	backoff time.Duration
 
 	status TargetStatus // guarded by daemon.mu
 }

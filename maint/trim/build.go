@@ -21,10 +21,10 @@ import (
 // anything the layout does not define are never touched.
 func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Result, error) {
 	start := time.Now()
-	now := opt.Now.Unix()
+	now := opt.Now.UnixNano()
 	res := &Result{DryRun: opt.DryRun, Policy: p.String()}
 
-	// Pass 1: bytes by hours since last use.
+	// Pass 1: bytes by age since last use.
 	sroot, err := scan.RootOf(root.FD)
 	if err != nil {
 		return nil, err
@@ -39,12 +39,12 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 		h.merge(&v.hist)
 		res.BytesBefore += v.total
 	}
-	hours, blocked := plan(&h, res.BytesBefore, p)
-	res.CutoffUnix, res.Blocked = cutoffTime(now, hours), blocked
+	cutoff, blocked := plan(&h, res.BytesBefore, p)
+	res.CutoffUnix, res.Blocked = cutoffTime(opt.Now, cutoff), blocked
 
 	// Pass 2: remove what is older, shard by shard.
-	if hours < noCutoff {
-		if err := removeOld(ctx, root, hours, now, res, &opt); err != nil {
+	if cutoff < noCutoff {
+		if err := removeOld(ctx, root, cutoff, now, res, &opt); err != nil {
 			return res, err
 		}
 	}
@@ -67,13 +67,13 @@ func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), true)
 	switch {
 	case kind == layout.ActionEntry || kind == layout.OutputEntry || kind == layout.ExecEntry:
-		c.hist.add(c.now, e.Mtime(), b)
+		c.hist.add(age(c.now, e.Stat.Mtime), b)
 	case d.Class == layout.ExecDir && e.IsFile():
 		// A cached executable counts with its directory, whose mtime go
 		// refreshes on use.
 		var st unix.Statx_t
 		if unix.Statx(d.FD(), "", unix.AT_EMPTY_PATH, unix.STATX_MTIME, &st) == nil {
-			c.hist.add(c.now, st.Mtime.Sec, b)
+			c.hist.add(age(c.now, st.Mtime), b)
 		}
 	}
 	return class
@@ -82,8 +82,8 @@ func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 func (c *buildCounter) Report(*scan.Dir, []byte, scan.Problem, error) {}
 
 // removeOld streams over the 256 shards with a few workers and removes the
-// entries last used cutoff hours ago or earlier.
-func removeOld(ctx context.Context, root *safefs.Root, hours int, now int64, res *Result, opt *Options) error {
+// entries last used cutoff ago or earlier (now is in Unix nanoseconds).
+func removeOld(ctx context.Context, root *safefs.Root, cutoff time.Duration, now int64, res *Result, opt *Options) error {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = 2 * runtime.GOMAXPROCS(0)
@@ -97,7 +97,7 @@ func removeOld(ctx context.Context, root *safefs.Root, hours int, now int64, res
 		go func(r *Result) {
 			defer wg.Done()
 			for s := range shards {
-				trimShard(root, fmt.Sprintf("%02x", s), hours, now, r, opt)
+				trimShard(root, fmt.Sprintf("%02x", s), cutoff, now, r, opt)
 			}
 		}(results[w])
 	}
@@ -112,7 +112,7 @@ func removeOld(ctx context.Context, root *safefs.Root, hours int, now int64, res
 	return ctx.Err()
 }
 
-func trimShard(root *safefs.Root, shard string, hours int, now int64, res *Result, opt *Options) {
+func trimShard(root *safefs.Root, shard string, cutoff time.Duration, now int64, res *Result, opt *Options) {
 	fd, err := root.OpenDir(shard)
 	if errors.Is(err, unix.ENOENT) {
 		return
@@ -137,7 +137,7 @@ func trimShard(root *safefs.Root, shard string, hours int, now int64, res *Resul
 		if kind != layout.ActionEntry && kind != layout.OutputEntry && kind != layout.ExecEntry {
 			continue // not Go's: a finding for the audit, never a removal
 		}
-		if hoursSince(now, st.Mtime.Sec) < hours {
+		if age(now, st.Mtime) < cutoff {
 			continue
 		}
 		rm := Removal{Path: shard + "/" + n, Unit: unitOf(kind), Bytes: int64(st.Blocks) * 512, Files: 1, LastUsed: st.Mtime.Sec}

@@ -55,13 +55,13 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 		res.BytesBefore += v.total
 		toolchains = append(toolchains, v.toolchains...)
 	}
-	hours, blocked := plan(&h, res.BytesBefore, p)
-	res.CutoffUnix, res.Blocked = cutoffTime(now, hours), blocked
+	cutoff, blocked := plan(&h, res.BytesBefore, p)
+	res.CutoffUnix, res.Blocked = cutoffTime(opt.Now, cutoff), blocked
 
-	if hours < noCutoff {
+	if cutoff < noCutoff {
 		var mu sync.Mutex // guards res for every worker
 		_, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *modRemover {
-			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, hours: hours, opt: &opt, mu: &mu, res: res}
+			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, cutoff: cutoff, opt: &opt, mu: &mu, res: res}
 		})
 		if err != nil {
 			return res, err
@@ -129,7 +129,7 @@ func (c *modCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 		gv, _ := config.ParseGoVersion(toolchainGo(v.name))
 		c.toolchains = append(c.toolchains, toolchain{v, gv})
 	} else {
-		c.hist.add(c.now, v.lastUsed, v.bytes)
+		c.hist.add(time.Duration(c.now-v.lastUsed)*time.Second, v.bytes)
 	}
 	return scan.Skip
 }
@@ -173,10 +173,10 @@ func toolchainGo(name string) string {
 // modRemover is pass 2: versions last used before the cutoff go.
 type modRemover struct {
 	modCounter
-	hours int
-	opt   *Options
-	mu    *sync.Mutex
-	res   *Result
+	cutoff time.Duration
+	opt    *Options
+	mu     *sync.Mutex
+	res    *Result
 }
 
 func (r *modRemover) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -188,7 +188,7 @@ func (r *modRemover) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 		return class
 	}
 	v, ok := r.measure(d, string(e.Name))
-	if !ok || hoursSince(r.now, v.lastUsed) < r.hours {
+	if !ok || time.Duration(r.now-v.lastUsed)*time.Second < r.cutoff {
 		return scan.Skip
 	}
 	var one Result

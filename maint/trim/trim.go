@@ -18,9 +18,13 @@ package trim
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/config"
 )
@@ -129,21 +133,38 @@ func (r *Result) merge(o *Result) {
 	}
 }
 
-// maxHours bounds the histogram; anything older shares the last bucket.
-const maxHours = 2 * 366 * 24
+// histogram counts bytes by age since last use, in buckets about 3% of
+// the age wide: a nanosecond apart near zero, days apart after a year. So
+// a cutoff lands as precisely in the first second as in the first month,
+// and the whole histogram is 15 KiB whatever the number of entries.
+type histogram [nBuckets]int64
 
-// histogram counts bytes by whole hours since last use.
-type histogram [maxHours + 1]int64
+// subBits is the resolution: 2^subBits buckets per doubling of the age.
+const (
+	subBits  = 5
+	nBuckets = (64 - subBits) << subBits
+)
 
-func hoursSince(now, t int64) int {
-	h := (now - t) / 3600
-	if h < 0 {
-		return 0
+// bucketOf returns the bucket of an age; negative ages (clock skew, an
+// entry written after the trim began) count as zero.
+func bucketOf(age time.Duration) int {
+	if age < 1<<subBits {
+		return int(max(age, 0))
 	}
-	return int(min(h, maxHours))
+	e := bits.Len64(uint64(age)) - 1 - subBits
+	return (e+1)<<subBits | int(uint64(age)>>e&(1<<subBits-1))
 }
 
-func (h *histogram) add(now, lastUsed, bytes int64) { h[hoursSince(now, lastUsed)] += bytes }
+// lowerBound is the youngest age in bucket b.
+func lowerBound(b int) time.Duration {
+	if b < 1<<subBits {
+		return time.Duration(b)
+	}
+	e := b>>subBits - 1
+	return time.Duration((1<<subBits | uint64(b&(1<<subBits-1))) << e)
+}
+
+func (h *histogram) add(age time.Duration, bytes int64) { h[bucketOf(age)] += bytes }
 
 func (h *histogram) merge(o *histogram) {
 	for i, b := range o {
@@ -152,36 +173,43 @@ func (h *histogram) merge(o *histogram) {
 }
 
 // noCutoff means nothing is old enough to go.
-const noCutoff = maxHours + 1
+const noCutoff = time.Duration(math.MaxInt64)
 
-// plan returns the age in hours from which units are removed, and why a
-// size limit cannot be met when it cannot.
-func plan(h *histogram, total int64, p Policy) (cutoffHours int, blocked string) {
-	minH := int((p.MinAge + time.Hour - 1) / time.Hour)
-	cutoffHours = noCutoff
+// plan returns the age from which units are removed (those at least that
+// old go), and why a size limit cannot be met when it cannot. The cutoff
+// is never below min_age.
+func plan(h *histogram, total int64, p Policy) (cutoff time.Duration, blocked string) {
+	cutoff = noCutoff
 	if p.MaxAge > 0 {
-		cutoffHours = max(minH, int((p.MaxAge+time.Hour-1)/time.Hour))
+		cutoff = max(p.MinAge, p.MaxAge)
 	}
 	if p.MaxSize <= 0 || total <= p.MaxSize {
-		return cutoffHours, ""
+		return cutoff, ""
 	}
 	need := total - p.LowWater
 	var sum int64
-	for b := maxHours; b >= minH; b-- {
+	for b := nBuckets - 1; b >= 0 && lowerBound(b) >= p.MinAge; b-- {
 		// Units an age trim removes anyway count towards the size too.
 		sum += h[b]
 		if sum >= need {
-			return min(cutoffHours, b), ""
+			return min(cutoff, lowerBound(b)), ""
 		}
 	}
-	return min(cutoffHours, minH), fmt.Sprintf("min_age: only %s is older than %s; the rest was used more recently",
+	// Everything at least min_age old goes, and that is not enough.
+	return min(cutoff, p.MinAge), fmt.Sprintf("min_age: only %s is older than %s; the rest was used more recently",
 		config.FormatSize(sum), config.FormatDuration(p.MinAge))
 }
 
-// cutoffTime is the newest last-use time that a cutoff removes.
-func cutoffTime(now int64, hours int) int64 {
-	if hours >= noCutoff {
+// cutoffTime is the newest last-use time (Unix seconds) that a cutoff
+// removes; 0 when it removes nothing.
+func cutoffTime(now time.Time, cutoff time.Duration) int64 {
+	if cutoff == noCutoff {
 		return 0
 	}
-	return now - int64(hours)*3600
+	return now.Add(-cutoff).Unix()
+}
+
+// age is how long ago a statx timestamp was, from now in Unix nanoseconds.
+func age(now int64, ts unix.StatxTimestamp) time.Duration {
+	return time.Duration(now - (ts.Sec*1e9 + int64(ts.Nsec)))
 }

@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
+)
+
+// inProcess is a daemon run by the test itself, for what the file format
+// refuses (a min_age under an hour) and for measuring it.
+type inProcess struct {
+	notes  chan string
+	events *journal.Memory
+	stop   context.CancelFunc
+	exited chan int
+	socket string
+}
+
+func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &inProcess{notes: make(chan string, 4096), events: &journal.Memory{}, stop: cancel, exited: make(chan int, 1),
+		socket: filepath.Join(dir, "control.sock")}
+	opt := Options{Scope: cfg.Scope, Environ: []string{"HOME=" + dir, "PATH=/usr/local/go/bin:/usr/bin:/bin"}, Sink: p.events,
+		Notify: func(s string) {
+			select {
+			case p.notes <- s:
+			default:
+			}
+		},
+		Load:     func() (*config.Config, error) { return cfg, nil },
+		StateDir: filepath.Join(dir, "state"), SocketPath: p.socket, LockDir: filepath.Join(dir, "locks")}
+	go func() { p.exited <- Run(ctx, opt) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("daemon did not stop within 10s")
+		}
+	})
+	p.await(t, "READY=1", 10*time.Second)
+	return p
+}
+
+// await waits for a notify message that contains want.
+func (p *inProcess) await(t testing.TB, want string, within time.Duration) string {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m := <-p.notes:
+			if strings.Contains(m, want) {
+				return m
+			}
+		case code := <-p.exited:
+			t.Fatalf("daemon exited %d while waiting for %q", code, want)
+		case <-deadline:
+			t.Fatalf("no %q within %s", want, within)
+		}
+	}
+}
+
+// quiet is a configuration without schedules: only what the test does
+// (and the watch) makes the daemon work.
+func quiet(targets ...config.Target) *config.Config {
+	return &config.Config{Scope: config.User, Daemon: config.Daemon{Watch: true}, Targets: targets}
+}
+
+func buildTarget(path string, maxSize int64, minAge time.Duration) config.Target {
+	return config.Target{Name: "build", Kind: config.Build, Path: path, MaxSize: config.Size(maxSize),
+		MinAge: config.Duration(minAge), Mode: "private"}
+}

@@ -1,0 +1,81 @@
+# bash completion for gomaint(8)
+
+_gomaint() {
+    local cur prev words cword
+    _init_completion || return
+
+    local common="--system --config --log"
+    case $prev in
+        --config)
+            _filedir toml
+            return
+            ;;
+        --log)
+            COMPREPLY=($(compgen -W 'auto journal stderr none' -- "$cur"))
+            return
+            ;;
+        --fail-on)
+            COMPREPLY=($(compgen -W 'info warning error' -- "$cur"))
+            return
+            ;;
+        --goroot)
+            _filedir -d
+            return
+            ;;
+        --target | --max-size | --max-age | --expect-version | --workers)
+            return
+            ;;
+    esac
+
+    # The command is the first word that is not a flag or a flag's value.
+    local i cmd="" sub=""
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --config | --log | --fail-on | --goroot | --target | --max-size | --max-age | --expect-version | --workers)
+                ((i++))
+                ;;
+            -*) ;;
+            *)
+                if [[ -z $cmd ]]; then
+                    cmd=${words[i]}
+                elif [[ -z $sub ]]; then
+                    sub=${words[i]}
+                fi
+                ;;
+        esac
+    done
+
+    local flags=""
+    case $cmd in
+        "")
+            COMPREPLY=($(compgen -W 'audit clean fix protect check serve status config version help' -- "$cur"))
+            return
+            ;;
+        audit) flags="--json --fail-on --target --goroot --expect-version --workers" ;;
+        clean) flags="--dry-run --json --target --max-size --max-age" ;;
+        fix) flags="--dry-run --json --target" ;;
+        protect) flags="--dry-run" ;;
+        serve) flags="" ;;
+        status) flags="--json" ;;
+        check)
+            if [[ -z $sub ]]; then
+                COMPREPLY=($(compgen -W 'goroot' -- "$cur"))
+                return
+            fi
+            flags="--goroot --expect-version --json"
+            ;;
+        config)
+            if [[ -z $sub ]]; then
+                COMPREPLY=($(compgen -W 'check show' -- "$cur"))
+                return
+            fi
+            if [[ $sub == check && $cur != -* ]]; then
+                _filedir toml
+                return
+            fi
+            ;;
+        version | help) return ;;
+    esac
+    COMPREPLY=($(compgen -W "$flags $common" -- "$cur"))
+} &&
+    complete -F _gomaint gomaint
