@@ -6,6 +6,7 @@
 //	go run ./cmd/gomaint-bench -quick         # smoke test of the harness
 //	go run ./cmd/gomaint-bench -big 1000000   # also check that RSS stays flat
 //	go run ./cmd/gomaint-bench -clean         # gomaint clean against go clean (clean.go)
+//	go run ./cmd/gomaint-bench -daemon        # gomaint serve's idle CPU and RSS (daemon.go)
 //
 // Cold-cache runs drop the page cache, which needs root.
 //
@@ -43,6 +44,7 @@ type options struct {
 	repo, dir   string
 	keep, quick bool
 	clean       bool
+	daemon      bool
 	runs, cold  int
 	scale       float64
 	big         int
@@ -64,6 +66,7 @@ func run() int {
 	flag.Float64Var(&o.scale, "scale", 1, "tree size: 1 is about 80,000 files in each cache")
 	flag.IntVar(&o.big, "big", 0, "also audit a build cache of `N` entries and compare peak RSS (e.g. 1000000)")
 	flag.BoolVar(&o.clean, "clean", false, "time gomaint clean against go clean -cache and -modcache instead of the audit")
+	flag.BoolVar(&o.daemon, "daemon", false, "measure gomaint serve's idle CPU and peak RSS on two caches of 100,000 entries instead")
 	flag.IntVar(&o.workers, "gen-workers", max(4, 2*runtime.NumCPU()), "goroutines generating and removing trees")
 	flag.Parse()
 	scaleSet, runsSet := false, false
@@ -82,13 +85,21 @@ func run() int {
 			o.scale = cleanScale
 		}
 	}
-	if flag.NArg() > 0 || o.runs < 1 || o.cold < 0 || o.scale <= 0 || o.big < 0 || o.workers < 1 {
+	if flag.NArg() > 0 || (o.clean && o.daemon) || o.runs < 1 || o.cold < 0 || o.scale <= 0 || o.big < 0 || o.workers < 1 {
 		flag.Usage()
 		return exitSetup
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.daemon {
+		code := runDaemon(ctx, &o)
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "gomaint-bench: interrupted")
+			return exitSetup
+		}
+		return code
+	}
 	if o.clean {
 		code := runClean(ctx, &o)
 		if ctx.Err() != nil {

@@ -64,8 +64,9 @@ type Daemon struct {
 	// packaged gomaint-clean.timer cleans, and one job must not run twice.
 	CleanSchedule string `toml:"clean_schedule"`
 	// RescanSchedule reconciles the watched totals of build caches with a
-	// full scan and enforces the limits of module caches, which are too
-	// large to watch.
+	// full count and enforces the limits of module caches, which are too
+	// large to watch. Every audit does both too, so by default only the
+	// audit schedule runs.
 	RescanSchedule string `toml:"rescan_schedule"`
 	// Jitter delays each scheduled run by a random time up to this, so a
 	// fleet does not scan at the same second.
@@ -153,7 +154,7 @@ func UserFile(getenv func(string) string) string {
 // Default returns the built-in configuration for a scope.
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
-		AuditSchedule: "@hourly", RescanSchedule: "@every 1h",
+		AuditSchedule: "@hourly",
 		Jitter: Duration(5 * time.Minute), Watch: true,
 	}}
 	buildPath, modPath := "", ""

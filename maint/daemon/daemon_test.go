@@ -3,12 +3,14 @@ package daemon
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/testenv"
 )
 
 // inProcess is a daemon run by the test itself, for what the file format
@@ -76,4 +78,29 @@ func quiet(targets ...config.Target) *config.Config {
 func buildTarget(path string, maxSize int64, minAge time.Duration) config.Target {
 	return config.Target{Name: "build", Kind: config.Build, Path: path, MaxSize: config.Size(maxSize),
 		MinAge: config.Duration(minAge), Mode: "private"}
+}
+
+// TestAuditEnforcesLimits: a cache that is not watched (here: watch off;
+// module caches always) and is over its limit is trimmed after the audit
+// that measured it.
+func TestAuditEnforcesLimits(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "build")
+	testenv.BuildCache(t, cache, 200, 20000, 72*time.Hour)
+	cfg := quiet(buildTarget(cache, 2<<20, time.Hour))
+	cfg.Daemon.Watch = false
+	d := runDaemon(t, cfg)
+	d.await(t, "running clean of build (limit)", 20*time.Second)
+	d.await(t, "STATUS=", 20*time.Second)
+	var trim *journal.Event
+	for _, e := range d.events.Snapshot() {
+		if e.Type == journal.Trim {
+			trim = &e
+		}
+	}
+	if trim == nil || trim.Fields["GOMAINT_TRIGGER"] != "limit" {
+		t.Fatalf("no limit trim after the audit: %+v", trim)
+	}
+	if after, _ := strconv.ParseInt(trim.Fields["GOMAINT_BYTES"], 10, 64); after > 2<<20 || after == 0 {
+		t.Errorf("after the trim: %d bytes, limit %d", after, 2<<20)
+	}
 }

@@ -190,6 +190,11 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 				w.Adjust(c.DiskBytes-est[t.rt.Name], 0)
 				w.SetFiles(c.Files)
 			}
+			// The audit measured exactly: it enforces limits as a rescan
+			// would, so an hourly audit needs no rescan beside it.
+			if t.rt.MaxSize > 0 && c.DiskBytes > int64(t.rt.MaxSize) {
+				raise(d.over, t, &t.overQueued)
+			}
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // ErrOtherMount is returned for an entry on another mount than the root's.
@@ -33,9 +35,10 @@ type Root struct {
 const statMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.STATX_UID | unix.STATX_MTIME |
 	unix.STATX_ATIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
 
-// OpenRoot opens path, which must be a directory and not a symbolic link.
+// OpenRoot opens path, a directory reached without following a symbolic
+// link (scan.OpenDir says why).
 func OpenRoot(path string) (*Root, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := scan.OpenDir(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

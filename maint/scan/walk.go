@@ -116,13 +116,30 @@ const statxMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.ST
 
 const statxFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_DONT_SYNC
 
-// OpenRoot opens path as a walk root: a directory, not a symbolic link.
+// OpenDir opens the directory path, refusing a symbolic link anywhere in
+// it where the kernel can tell (openat2 RESOLVE_NO_SYMLINKS), and as its
+// last component everywhere. Cache paths are resolved before they are
+// opened, so a link found now was put there since: perhaps by a user who
+// swapped an ancestor of their cache for a link, hoping root follows it.
+func OpenDir(path string) (int, error) {
+	flags := uint64(unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC)
+	if openat2Works() {
+		return unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{Flags: flags, Resolve: unix.RESOLVE_NO_SYMLINKS})
+	}
+	return unix.Open(path, int(flags), 0)
+}
+
+// OpenRoot opens path as a walk root: a directory, reached without
+// following a symbolic link (see OpenDir).
 func OpenRoot(path string) (fd int, root Root, err error) {
-	fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err = OpenDir(path)
 	if err != nil {
 		var st unix.Stat_t
 		if (errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR)) && unix.Lstat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			return -1, root, fmt.Errorf("%s is a symbolic link; gomaint does not follow links, name its target instead", path)
+		}
+		if errors.Is(err, unix.ELOOP) {
+			return -1, root, fmt.Errorf("%s: a directory on the way is a symbolic link; gomaint does not follow links, name the real path instead", path)
 		}
 		return -1, root, fmt.Errorf("open %s: %w", path, err)
 	}
