@@ -155,7 +155,7 @@ func UserFile(getenv func(string) string) string {
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
 		AuditSchedule: "@hourly",
-		Jitter: Duration(5 * time.Minute), Watch: true,
+		Jitter:        Duration(5 * time.Minute), Watch: true,
 	}}
 	buildPath, modPath := "", ""
 	if scope == System {
