@@ -1,3 +1,8 @@
+//go:build storm
+
+// The growth storm is a proof of speed, so test.sh runs it on its own,
+// without the race detector and other packages' tests competing for the
+// two cores: go test -tags storm -run TestGrowthStorm ./maint/daemon
 package daemon
 
 import (
