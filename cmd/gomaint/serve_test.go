@@ -336,7 +336,9 @@ func TestServeStopsDuringTrim(t *testing.T) {
 	if r := <-done; r.code != 1 || !strings.Contains(r.stderr, "the daemon stopped before it answered") {
 		t.Errorf("the client did not hand the clean to the daemon: %+v", r)
 	}
-	if !d.logged("trim: build cache "+cache, 1, 5*time.Second) || !d.logged(`TRIGGER="control"`, 1, time.Second) {
+	// Stopped in its first pass or among the removals, the clean still
+	// journals a TRIM event (only trims carry a trigger).
+	if !d.logged(`TRIGGER="control"`, 1, 5*time.Second) || !d.logged(`CACHE_PATH="`+cache+`"`, 1, time.Second) {
 		t.Errorf("no TRIM event of the interrupted clean")
 	}
 	left, _ := filepath.Glob(filepath.Join(cache, "*", "*-d"))
