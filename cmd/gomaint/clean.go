@@ -88,18 +88,25 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
+	return printOutcomes(stdout, clean.Run(ctx, req), *asJSON, *dryRun)
+}
+
+// printOutcomes prints one summary per target, as text or JSON lines, and
+// returns the exit status: 1 when a target did not end within its limits.
+func printOutcomes(w io.Writer, outs []clean.Outcome, asJSON, dryRun bool) int {
 	code := exitOK
-	for _, o := range clean.Run(ctx, req) {
+	enc := json.NewEncoder(w)
+	for _, o := range outs {
 		if !o.OK() {
 			code = exitFindings
 		}
-		if *asJSON {
+		if asJSON {
 			enc.Encode(struct {
 				Summary clean.Outcome `json:"summary"`
 			}{o})
 			continue
 		}
-		printOutcome(stdout, o, *dryRun)
+		printOutcome(w, o, dryRun)
 	}
 	return code
 }
@@ -125,21 +132,7 @@ func handOff(ctx context.Context, c *common, name string, asJSON bool, stdout, s
 	if !asJSON {
 		fmt.Fprintln(stdout, "cleaned by the running gomaint daemon:")
 	}
-	code = exitOK
-	enc := json.NewEncoder(stdout)
-	for _, o := range resp.Outcomes {
-		if !o.OK() {
-			code = exitFindings
-		}
-		if asJSON {
-			enc.Encode(struct {
-				Summary clean.Outcome `json:"summary"`
-			}{o})
-			continue
-		}
-		printOutcome(stdout, o, false)
-	}
-	return code, true
+	return printOutcomes(stdout, resp.Outcomes, asJSON, false), true
 }
 
 func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {

@@ -139,14 +139,7 @@ func (d *daemon) closeTargets() {
 	}
 }
 
-func (d *daemon) find(name string) *tstate {
-	for _, t := range d.targets {
-		if t.rt.Name == name {
-			return t
-		}
-	}
-	return nil
-}
+func (d *daemon) find(name string) *tstate { return d.findIn(d.targets, name) }
 
 // measure counts a cache exactly: disk bytes of every entry, the root
 // included, and regular files; and its file system's free space.
