@@ -169,7 +169,7 @@ func (r *Root) RemoveTree(dirfd int, name string) (files int64, bytes int64, err
 	if err != nil {
 		return 0, 0, err
 	}
-	err = r.emptyDir(fd, &files, &bytes, 0)
+	err = r.emptyDir(fd, make([]byte, 8<<10), &files, &bytes, 0)
 	unix.Close(fd)
 	if err != nil {
 		return files, bytes, fmt.Errorf("remove %s: %w", name, err)
@@ -182,7 +182,10 @@ func (r *Root) RemoveTree(dirfd int, name string) (files int64, bytes int64, err
 
 const maxTreeDepth = 256
 
-func (r *Root) emptyDir(fd int, files, bytes *int64, depth int) error {
+// emptyDir removes what the open directory fd holds: files as they are
+// listed, subdirectories after the listing, so one buffer serves every
+// level.
+func (r *Root) emptyDir(fd int, buf []byte, files, bytes *int64, depth int) error {
 	if depth > maxTreeDepth {
 		return fmt.Errorf("nested deeper than %d levels", maxTreeDepth)
 	}
@@ -197,40 +200,43 @@ func (r *Root) emptyDir(fd int, files, bytes *int64, depth int) error {
 			return fmt.Errorf("make writable: %w", err)
 		}
 	}
-	names, err := ReadNames(fd)
+	var subdirs []string
+	err := r.EachEntry(fd, buf, func(e *DirEntry) error {
+		switch {
+		case e.Err != nil:
+			return e.Err
+		case e.IsDir():
+			if !r.sameMount(e.Stat) {
+				return fmt.Errorf("%s: %w", e.Name, ErrOtherMount)
+			}
+			subdirs = append(subdirs, string(e.Name))
+			return nil
+		}
+		if err := e.Remove(); errors.Is(err, unix.ENOENT) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		*files++
+		*bytes += int64(e.Stat.Blocks) * 512
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		est, err := r.Stat(fd, n)
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		} else if err != nil {
+	for _, n := range subdirs {
+		sub, err := r.OpenChild(fd, n)
+		if err != nil {
+			return err
+		}
+		err = r.emptyDir(sub, buf, files, bytes, depth+1)
+		unix.Close(sub)
+		if err != nil {
+			return fmt.Errorf("%s/%w", n, err)
+		}
+		if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil {
 			return fmt.Errorf("%s: %w", n, err)
 		}
-		if !r.sameMount(&est) {
-			return fmt.Errorf("%s: %w", n, ErrOtherMount)
-		}
-		if est.Mode&unix.S_IFMT == unix.S_IFDIR {
-			sub, err := r.OpenChild(fd, n)
-			if err != nil {
-				return err
-			}
-			err = r.emptyDir(sub, files, bytes, depth+1)
-			unix.Close(sub)
-			if err != nil {
-				return fmt.Errorf("%s/%w", n, err)
-			}
-			if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil {
-				return fmt.Errorf("%s: %w", n, err)
-			}
-			continue
-		}
-		if err := unix.Unlinkat(fd, n, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-		*files++
-		*bytes += int64(est.Blocks) * 512
 	}
 	return nil
 }

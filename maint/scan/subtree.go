@@ -50,27 +50,18 @@ func sumDir(fd int, mount uint64, buf []byte, t *Totals, depth int) error {
 		return fmt.Errorf("nested deeper than 256 levels")
 	}
 	var subdirs []string
-	var st unix.Statx_t
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err != nil {
-			return fmt.Errorf("read directory: %w", err)
+	err := EachEntry(fd, buf, func(name []byte, _ *byte, st *unix.Statx_t, err error) error {
+		if err != nil || (mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount) {
+			return nil
 		}
-		if n <= 0 {
-			break
+		t.add(st)
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			subdirs = append(subdirs, string(name))
 		}
-		eachName(buf[:n], func(name []byte, cname *byte) {
-			if statxAt(fd, cname, &st) != nil {
-				return
-			}
-			if mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount {
-				return
-			}
-			t.add(&st)
-			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-				subdirs = append(subdirs, string(name))
-			}
-		})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, s := range subdirs {
 		sub, err := unix.Openat(fd, s, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)

@@ -15,14 +15,12 @@
 package scan
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -257,40 +255,31 @@ func (w *walker) readDir(v Visitor, d *Dir, buf []byte) {
 		return
 	}
 	var subdirs []child
-	var st unix.Statx_t
-	e := Entry{Stat: &st} // one per directory: it escapes through Visit
+	var e Entry // one per directory: it escapes through Visit
 	var counted int64
-	for {
-		n, err := unix.Getdents(d.fd, buf)
+	err := EachEntry(d.fd, buf, func(name []byte, _ *byte, st *unix.Statx_t, err error) error {
 		if err != nil {
-			v.Report(d, nil, Unreadable, fmt.Errorf("read directory: %w", err))
-			break
+			v.Report(d, name, Unreadable, fmt.Errorf("statx: %w", err))
+			return nil
 		}
-		if n <= 0 {
-			break
+		e.Name, e.Stat = name, st
+		if w.otherMount(st) {
+			v.Report(d, name, OtherMount, nil)
+			return nil
 		}
-		eachName(buf[:n], func(name []byte, cname *byte) {
-			if err := statxAt(d.fd, cname, &st); err != nil {
-				if err != unix.ENOENT { // removed since listed: not an error
-					v.Report(d, name, Unreadable, fmt.Errorf("statx: %w", err))
-				}
-				return
+		class := v.Visit(d, &e)
+		counted++
+		if e.IsDir() && class != Skip {
+			if d.Depth+1 >= w.opt.MaxDepth {
+				v.Report(d, name, TooDeep, fmt.Errorf("nested deeper than %d levels", w.opt.MaxDepth))
+				return nil
 			}
-			e.Name = name
-			if w.otherMount(&st) {
-				v.Report(d, name, OtherMount, nil)
-				return
-			}
-			class := v.Visit(d, &e)
-			counted++
-			if e.IsDir() && class != Skip {
-				if d.Depth+1 >= w.opt.MaxDepth {
-					v.Report(d, name, TooDeep, fmt.Errorf("nested deeper than %d levels", w.opt.MaxDepth))
-					return
-				}
-				subdirs = append(subdirs, child{string(name), class})
-			}
-		})
+			subdirs = append(subdirs, child{string(name), class})
+		}
+		return nil
+	})
+	if err != nil {
+		v.Report(d, nil, Unreadable, err)
 	}
 	if w.opt.Entries != nil {
 		w.opt.Entries.Add(counted)
@@ -377,38 +366,4 @@ func openat2Works() bool {
 	return openat2OK
 }
 
-// eachName calls fn for every entry of a getdents64 buffer but . and ..
-// The kernel puts a NUL after each name, so cname can go to statx as is,
-// and the per-entry path allocates nothing.
-func eachName(buf []byte, fn func(name []byte, cname *byte)) {
-	for off := 0; off < len(buf); {
-		// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
-		reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
-		start := off + 19
-		name := buf[start : off+reclen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		off += reclen
-		if !isDots(name) {
-			fn(name, &buf[start])
-		}
-	}
-}
-
-// statxAt is statx(2) on a NUL-terminated name already in memory, so that
-// the per-entry hot path allocates nothing.
-func statxAt(dirfd int, name *byte, st *unix.Statx_t) error {
-	_, _, errno := unix.Syscall6(unix.SYS_STATX, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
-		uintptr(statxFlags), uintptr(statxMask), uintptr(unsafe.Pointer(st)), 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
-
 func devOf(st *unix.Statx_t) uint64 { return unix.Mkdev(st.Dev_major, st.Dev_minor) }
-
-func isDots(name []byte) bool {
-	return (len(name) == 1 && name[0] == '.') || (len(name) == 2 && name[0] == '.' && name[1] == '.')
-}
