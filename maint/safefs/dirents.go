@@ -53,11 +53,16 @@ func (e *DirEntry) Remove() error {
 	case e.Stat.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return fmt.Errorf("remove %s: %w", e.Name, unix.EISDIR)
 	}
-	_, _, errno := unix.Syscall(unix.SYS_UNLINKAT, uintptr(e.dirfd), uintptr(unsafe.Pointer(e.cname)), 0)
-	if errno != 0 {
+	if errno := unlinkAt(e.dirfd, e.cname, 0); errno != 0 {
 		return errno
 	}
 	return nil
+}
+
+// unlinkAt is unlinkat(2) on a NUL-terminated name already in memory.
+func unlinkAt(dirfd int, name *byte, flags int) unix.Errno {
+	_, _, errno := unix.Syscall(unix.SYS_UNLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)), uintptr(flags))
+	return errno
 }
 
 // FD is the directory the entry is in, for removing a directory entry

@@ -162,22 +162,26 @@ func (r *Root) RemoveStat(dirfd int, name string, st *unix.Statx_t) error {
 
 // RemoveTree removes the directory name of dirfd and everything in it,
 // making read-only directories writable first (as go's module cache
-// needs). It never follows a link, never enters another mount, and stops
-// at the first error.
-func (r *Root) RemoveTree(dirfd int, name string) (files int64, bytes int64, err error) {
+// needs). It stops at the first error.
+//
+// It needs no statx: files go by unlinkat alone, which never follows a
+// link, cannot remove a directory (EISDIR: then it is entered as one) nor
+// a file mounted over (EBUSY), and directories are entered only through
+// OpenChild, which refuses links and other mounts.
+func (r *Root) RemoveTree(dirfd int, name string) error {
 	fd, err := r.OpenChild(dirfd, name)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	err = r.emptyDir(fd, make([]byte, 8<<10), &files, &bytes, 0)
+	err = r.emptyDir(fd, make([]byte, 8<<10), 0)
 	unix.Close(fd)
+	if err == nil {
+		err = unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR)
+	}
 	if err != nil {
-		return files, bytes, fmt.Errorf("remove %s: %w", name, err)
+		return fmt.Errorf("remove %s: %w", name, err)
 	}
-	if err := unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR); err != nil {
-		return files, bytes, fmt.Errorf("remove %s: %w", name, err)
-	}
-	return files, bytes, nil
+	return nil
 }
 
 const maxTreeDepth = 256
@@ -185,12 +189,12 @@ const maxTreeDepth = 256
 // emptyDir removes what the open directory fd holds: files as they are
 // listed, subdirectories after the listing, so one buffer serves every
 // level.
-func (r *Root) emptyDir(fd int, buf []byte, files, bytes *int64, depth int) error {
+func (r *Root) emptyDir(fd int, buf []byte, depth int) error {
 	if depth > maxTreeDepth {
 		return fmt.Errorf("nested deeper than %d levels", maxTreeDepth)
 	}
 	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MODE, &st); err != nil {
 		return err
 	}
 	if st.Mode&0o300 != 0o300 {
@@ -201,24 +205,17 @@ func (r *Root) emptyDir(fd int, buf []byte, files, bytes *int64, depth int) erro
 		}
 	}
 	var subdirs []string
-	err := r.EachEntry(fd, buf, func(e *DirEntry) error {
-		switch {
-		case e.Err != nil:
-			return e.Err
-		case e.IsDir():
-			if !r.sameMount(e.Stat) {
-				return fmt.Errorf("%s: %w", e.Name, ErrOtherMount)
+	err := scan.EachName(fd, buf, func(name []byte, cname *byte, dtype uint8) error {
+		if dtype != unix.DT_DIR {
+			switch errno := unlinkAt(fd, cname, 0); errno {
+			case 0, unix.ENOENT:
+				return nil
+			case unix.EISDIR: // a directory after all (or the type was unknown)
+			default:
+				return fmt.Errorf("%s: %w", name, errno)
 			}
-			subdirs = append(subdirs, string(e.Name))
-			return nil
 		}
-		if err := e.Remove(); errors.Is(err, unix.ENOENT) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("%s: %w", e.Name, err)
-		}
-		*files++
-		*bytes += int64(e.Stat.Blocks) * 512
+		subdirs = append(subdirs, string(name))
 		return nil
 	})
 	if err != nil {
@@ -226,15 +223,17 @@ func (r *Root) emptyDir(fd int, buf []byte, files, bytes *int64, depth int) erro
 	}
 	for _, n := range subdirs {
 		sub, err := r.OpenChild(fd, n)
-		if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		} else if err != nil {
 			return err
 		}
-		err = r.emptyDir(sub, buf, files, bytes, depth+1)
+		err = r.emptyDir(sub, buf, depth+1)
 		unix.Close(sub)
 		if err != nil {
 			return fmt.Errorf("%s/%w", n, err)
 		}
-		if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil {
+		if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("%s: %w", n, err)
 		}
 	}

@@ -8,21 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// EachEntry streams the entries of the open directory fd (without . and
-// ..) through fn, each examined with statx(AT_SYMLINK_NOFOLLOW) on the name
-// already in the getdents buffer: no allocation per entry, so a walk or a
-// trim of a million entries spends its time in the kernel, not in making
-// strings. buf is the getdents buffer, reused by one caller.
-//
-// fn gets the name, the same name NUL-terminated in buf (for another *at
-// call), and the statx, or statErr when statx failed; an entry removed
-// since it was listed is skipped. All three are valid only during the
-// call. fn may remove the entry it is given: getdents keeps its place by
-// hash or offset, not by the entries already returned. An error from fn
-// stops the stream and is returned as is; a failed read is returned
-// wrapped.
-func EachEntry(fd int, buf []byte, fn func(name []byte, cname *byte, st *unix.Statx_t, statErr error) error) error {
-	var st unix.Statx_t
+// EachName streams the names in the open directory fd (without . and ..)
+// through fn, read with getdents64 into buf, which one caller reuses. fn
+// gets the name, the same name NUL-terminated in buf (for an *at call with
+// no allocation), and the type getdents reports (unix.DT_DIR, DT_REG, ...;
+// DT_UNKNOWN where the file system does not say). Both are valid only
+// during the call. fn may remove the entry it is given: getdents keeps its
+// place by hash or offset, not by the entries already returned. An error
+// from fn stops the stream and is returned as is; a failed read is
+// returned wrapped.
+func EachName(fd int, buf []byte, fn func(name []byte, cname *byte, dtype uint8) error) error {
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err != nil {
@@ -35,6 +30,7 @@ func EachEntry(fd int, buf []byte, fn func(name []byte, cname *byte, st *unix.St
 			// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
 			// The kernel puts a NUL after each name.
 			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
+			dtype := buf[off+18]
 			start := off + 19
 			name := buf[start : off+reclen]
 			if i := bytes.IndexByte(name, 0); i >= 0 {
@@ -44,15 +40,27 @@ func EachEntry(fd int, buf []byte, fn func(name []byte, cname *byte, st *unix.St
 			if isDots(name) {
 				continue
 			}
-			serr := statxAt(fd, &buf[start], &st)
-			if serr == unix.ENOENT {
-				continue
-			}
-			if err := fn(name, &buf[start], &st, serr); err != nil {
+			if err := fn(name, &buf[start], dtype); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// EachEntry is EachName with each entry examined by statx
+// (AT_SYMLINK_NOFOLLOW) on the name in buf: no allocation per entry, so a
+// walk or a trim of a million entries spends its time in the kernel, not
+// in making strings. fn gets the statx, or statErr when statx failed; an
+// entry removed since it was listed is skipped.
+func EachEntry(fd int, buf []byte, fn func(name []byte, cname *byte, st *unix.Statx_t, statErr error) error) error {
+	var st unix.Statx_t
+	return EachName(fd, buf, func(name []byte, cname *byte, _ uint8) error {
+		err := statxAt(fd, cname, &st)
+		if err == unix.ENOENT {
+			return nil
+		}
+		return fn(name, cname, &st, err)
+	})
 }
 
 // statxAt is statx(2) on a NUL-terminated name already in memory.

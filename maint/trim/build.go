@@ -194,7 +194,7 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 		}
 		rm.Bytes, rm.Files = tot.DiskBytes, tot.Files
 		if !t.opt.DryRun {
-			if _, _, err := t.root.RemoveTree(e.FD(), n); errors.Is(err, unix.ENOENT) {
+			if err := t.root.RemoveTree(e.FD(), n); errors.Is(err, unix.ENOENT) {
 				return nil
 			} else if err != nil {
 				t.res.failed(rm.Path, err)

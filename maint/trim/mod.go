@@ -240,7 +240,7 @@ func removeVersion(root *safefs.Root, parentFD int, v version, unit string, opt 
 		return
 	}
 	unix.Close(partial)
-	if _, _, err := root.RemoveTree(parentFD, v.name); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err := root.RemoveTree(parentFD, v.name); err != nil && !errors.Is(err, unix.ENOENT) {
 		res.failed(path, err) // .partial stays: go re-extracts on next use
 		return
 	}
@@ -313,7 +313,7 @@ func removeVCS(root *safefs.Root, p Policy, now int64, res *Result, opt *Options
 				res.Skipped++
 				continue
 			}
-			_, _, err = root.RemoveTree(fd, n)
+			err = root.RemoveTree(fd, n)
 			unix.Close(lock)
 			if err != nil {
 				res.failed(rm.Path, err)
