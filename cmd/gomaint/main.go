@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -155,15 +154,8 @@ func loadConfig(c *common, sink journal.Sink, stderr io.Writer) (*config.Config,
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintln(stderr, "gomaint: "+line)
 	}
-	var ce *config.Error
-	fields := map[string]string{}
-	if errors.As(err, &ce) {
-		fields["GOMAINT_CONFIG_FILE"] = ce.File
-		fields["GOMAINT_CONFIG_LINE"] = journal.Int(int64(ce.Line))
-		fields["GOMAINT_CONFIG_KEY"] = ce.Key
-	}
 	journal.Emit(sink, journal.Event{Type: journal.ConfigInvalid, Priority: journal.Err,
-		Message: "configuration rejected: " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: fields})
+		Message: "configuration rejected: " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: journal.ConfigFields(err)})
 	return nil, false
 }
 

@@ -17,7 +17,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -231,19 +230,12 @@ func (d *daemon) reload(ctx context.Context) {
 
 // configRejected journals a rejected configuration with file, line and key.
 func (d *daemon) configRejected(t journal.Type, err error) {
-	fields := map[string]string{}
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		fields["GOMAINT_CONFIG_FILE"] = ce.File
-		fields["GOMAINT_CONFIG_LINE"] = journal.Int(int64(ce.Line))
-		fields["GOMAINT_CONFIG_KEY"] = ce.Key
-	}
 	what := "configuration rejected"
 	if t == journal.ReloadFailed {
 		what = "reload failed, keeping the previous configuration"
 	}
 	journal.Emit(d.opt.Sink, journal.Event{Type: t, Priority: journal.Err,
-		Message: what + ": " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: fields})
+		Message: what + ": " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: journal.ConfigFields(err)})
 }
 
 // stop ends the daemon: STOPPING=1, work in progress told to stop between
