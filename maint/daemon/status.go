@@ -11,6 +11,7 @@ import (
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/safefs"
 )
 
 // Status is what `gomaint status` shows: the daemon's own view, answered
@@ -134,8 +135,8 @@ func StateDir(scope config.Scope, getenv func(string) string) string {
 
 const stateFile = "status.json"
 
-// SaveStatus writes s to dir/status.json: a temporary file renamed over
-// the old one, so a reader never sees half of it.
+// SaveStatus writes s to dir/status.json with safefs.WriteAtomic, so a
+// reader never sees half of it.
 func SaveStatus(dir string, s *Status) error {
 	if dir == "" {
 		return nil
@@ -147,24 +148,8 @@ func SaveStatus(dir string, s *Status) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".status-*.json")
-	if err != nil {
-		return fmt.Errorf("state directory: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
-		return fmt.Errorf("save status: %w", err)
+	if err := safefs.WriteAtomic(dir, stateFile, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("save status in %s: %w", dir, err)
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -25,14 +24,11 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/safefs"
 )
 
 // FileName is the textfile Write produces in its directory.
 const FileName = "gomaint.prom"
-
-// tempPrefix names Write's temporary files: a leading dot and no .prom
-// suffix, so the textfile collector never reads a half-written file.
-const tempPrefix = "." + FileName + "."
 
 // Target is one cache's figures.
 type Target struct {
@@ -88,67 +84,10 @@ func Write(dir string, s Snapshot) error {
 	if err := Format(&buf, s); err != nil {
 		return fmt.Errorf("metrics: %s: %w", final, err)
 	}
-	if err := writeAtomic(dir, final, buf.Bytes()); err != nil {
+	if err := safefs.WriteAtomic(dir, FileName, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("metrics: write %s: %w", final, err)
 	}
 	return nil
-}
-
-func writeAtomic(dir, final string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// CreateTemp makes 0600; fchmod is not subject to the umask.
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	// Data on disk before the rename makes it visible, or a crash could
-	// leave an empty gomaint.prom behind a completed rename.
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, final); err != nil {
-		return err
-	}
-	sweepStale(dir)
-	// The rename itself is durable only once the directory is synced. The
-	// file is already complete, so a failure here is not worth an error.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// sweepStale removes temporary files that a crashed writer left. Only old
-// ones: a younger one may belong to a concurrent Write.
-func sweepStale(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
-			continue
-		}
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 type label struct{ name, value string }

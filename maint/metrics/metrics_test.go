@@ -434,8 +434,8 @@ func TestWriteErrors(t *testing.T) {
 
 func TestWriteSweepsStaleTemps(t *testing.T) {
 	dir := t.TempDir()
-	stale := filepath.Join(dir, tempPrefix+"111")
-	fresh := filepath.Join(dir, tempPrefix+"222")
+	stale := filepath.Join(dir, "."+FileName+".111")
+	fresh := filepath.Join(dir, "."+FileName+".222")
 	other := filepath.Join(dir, "node.prom")
 	for _, p := range []string{stale, fresh, other} {
 		if err := os.WriteFile(p, []byte("x 1\n"), 0o644); err != nil {
