@@ -10,7 +10,8 @@ import (
 func init() { register(checkUnprotected) }
 
 // checkUnprotected: a tmpfiles.d rule ages the cache's contents (or empties
-// it at boot) and no `x` line excludes it.
+// it at boot), and neither the cache nor a directory in between has a line
+// of its own (such as x) that keeps the aging away.
 func checkUnprotected(c *Context, cache *Cache) []Finding {
 	if cache.Path == "" || c.Tmpfiles == nil {
 		return nil
@@ -33,21 +34,12 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 	fix := "sudo gomaint protect --system"
 	if c.Scope == config.User {
 		fix = "gomaint protect"
-		if isSystemFile(r.File) { // a user's exclusions do not bind the system's cleaning
+		if !r.User { // a user's exclusions do not bind the system's cleaning
 			fix = fmt.Sprintf("echo 'x %s' | sudo tee -a /etc/tmpfiles.d/gomaint-local.conf", cache.Path)
 		}
 	}
 	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
-		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line excludes %s",
+		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line (nor another line of its own) excludes %s",
 			r.File, r.Line, r.Type, r.Path, r.Age, r.Age, cache.Path),
 		Fix: fix}}
-}
-
-func isSystemFile(f string) bool {
-	for _, d := range []string{"/etc/tmpfiles.d/", "/run/tmpfiles.d/", "/usr/lib/tmpfiles.d/", "/usr/local/lib/tmpfiles.d/", "/lib/tmpfiles.d/"} {
-		if len(f) > len(d) && f[:len(d)] == d {
-			return true
-		}
-	}
-	return false
 }

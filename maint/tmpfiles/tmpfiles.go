@@ -1,7 +1,6 @@
 // Package tmpfiles reads the tmpfiles.d rules in force, as
 // `systemd-tmpfiles --cat-config` prints them, and answers whether a path
-// would be cleaned by age or emptied at boot, and whether an `x` line
-// excludes it.
+// would be cleaned by age or emptied at boot.
 package tmpfiles
 
 import (
@@ -22,6 +21,7 @@ type Rule struct {
 	Age  string // "-" or empty when none
 	File string // the file it came from
 	Line int    // its line in that file
+	User bool   // from systemd-tmpfiles --user, which runs apart from the system's
 }
 
 func (r Rule) String() string {
@@ -58,7 +58,11 @@ func Load(ctx context.Context, user bool, spec Specifiers, environ []string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("systemd-tmpfiles %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	return Parse(out, spec), nil
+	rules := Parse(out, spec)
+	for i := range rules {
+		rules[i].User = user
+	}
+	return rules, nil
 }
 
 // Parse reads --cat-config output: "# /path/file.conf" headers, then lines.
@@ -126,44 +130,63 @@ type Verdict struct {
 	// Cleaner is the rule that ages the path's contents or empties it at
 	// boot; nil when none does.
 	Cleaner *Rule
-	// Excluded is the `x` rule that protects the path from Cleaner's aging.
-	Excluded *Rule
-	// AtBoot is set when Cleaner empties the path at every boot (D, R),
-	// which no `x` line prevents.
+	// AtBoot is set when Cleaner empties the path at every boot (D, R).
 	AtBoot bool
 }
 
 // Protected reports whether nothing would remove the cache's contents.
-func (v Verdict) Protected() bool { return v.Cleaner == nil || (v.Excluded != nil && !v.AtBoot) }
+func (v Verdict) Protected() bool { return v.Cleaner == nil }
 
-// Judge decides what the rules do to the directory p.
+// Judge decides what the rules do to the directory p. System and user
+// rules are applied by separate runs (systemd-tmpfiles, and --user as the
+// user), so each set is judged on its own: an entry of one never keeps
+// the other's aging away.
+//
+// Aging follows systemd-tmpfiles' dir_cleanup (checked against the real
+// one in tests): a rule with an age cleans its directory's contents
+// recursively but skips, with everything below it, any path that has an
+// entry of its own, of any type (x and X included), literal or glob. So
+// the aging that reaches p is the nearest rule with an age at or above p
+// with no such entry in between: a cache with a "d" line of its own is
+// safe from /var/tmp's aging. Emptying at boot (D, R with --remove) skips
+// nothing.
 func Judge(rules []Rule, p string) Verdict {
 	p = path.Clean(p)
-	var v Verdict
+	for _, user := range []bool{false, true} {
+		if v := judge(rules, user, p); !v.Protected() {
+			return v
+		}
+	}
+	return Verdict{}
+}
+
+// judge is Judge over the rules of one run.
+func judge(rules []Rule, user bool, p string) Verdict {
 	for i := range rules {
 		r := &rules[i]
-		covers := matchesSelfOrAncestor(r.Path, p)
-		switch {
-		case !covers:
-		case r.Type == "D" || r.Type == "R":
-			// D empties its directory and R removes its path at boot.
-			if v.Cleaner == nil || !v.AtBoot {
-				v.Cleaner, v.AtBoot = r, true
-			}
-		case ages[r.Type] && r.Age != "" && r.Age != "-" && v.Cleaner == nil:
-			v.Cleaner = r
+		if r.User == user && (r.Type == "D" || r.Type == "R") && matchesSelfOrAncestor(r.Path, p) {
+			return Verdict{Cleaner: r, AtBoot: true}
 		}
 	}
-	if v.Cleaner != nil && !v.AtBoot {
+	for q := p; ; q = path.Dir(q) {
+		var own *Rule
 		for i := range rules {
 			r := &rules[i]
-			if r.Type == "x" && excludes(r.Path, v.Cleaner.Path, p) {
-				v.Excluded = r
-				break
+			if r.User != user {
+				continue
 			}
+			if ok, _ := path.Match(r.Path, q); !ok {
+				continue
+			}
+			if ages[r.Type] && r.Age != "" && r.Age != "-" {
+				return Verdict{Cleaner: r}
+			}
+			own = r
+		}
+		if own != nil || q == "/" || q == "." {
+			return Verdict{} // q's own entry keeps any aging above from reaching p
 		}
 	}
-	return v
 }
 
 // matchesSelfOrAncestor reports whether glob matches p or a directory above it.
@@ -173,19 +196,6 @@ func matchesSelfOrAncestor(glob, p string) bool {
 			return true
 		}
 		if q == "/" || q == "." {
-			return false
-		}
-	}
-}
-
-// excludes reports whether an x glob matches p or an ancestor of p that
-// lies at or below the cleaned directory root.
-func excludes(glob, root, p string) bool {
-	for q := p; ; q = path.Dir(q) {
-		if ok, _ := path.Match(glob, q); ok {
-			return true
-		}
-		if q == "/" || q == "." || !strings.HasPrefix(q, root) || len(q) <= len(root) {
 			return false
 		}
 	}

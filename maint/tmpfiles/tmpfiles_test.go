@@ -13,11 +13,12 @@ x /srv/cache/keep
 X /srv/cache/half
 d %C/app 0755 - - 1w
 R! /tmp/systemd-private-*
+d /var/tmp/gocache 2775 root gocache -
 `
 
 func TestParse(t *testing.T) {
 	rules := Parse([]byte(catConfig), SystemSpecifiers())
-	if len(rules) != 7 {
+	if len(rules) != 8 {
 		t.Fatalf("%d rules: %+v", len(rules), rules)
 	}
 	if r := rules[1]; r.File != "/usr/lib/tmpfiles.d/tmp.conf" || r.Line != 3 || r.Type != "q" || r.Age != "30d" {
@@ -42,10 +43,15 @@ func TestJudge(t *testing.T) {
 		{"/tmp/gocache", false, true, "/tmp"},
 		{"/var/tmp/go/build", false, false, "/var/tmp"},
 		{"/srv/cache/build", false, false, "/srv/cache"},
-		{"/srv/cache/keep", true, false, "/srv/cache"},
-		{"/srv/cache/keep/build", true, false, "/srv/cache"},
-		{"/srv/cache/half", false, false, "/srv/cache"}, // X keeps the directory, not its contents
+		// x and X lines shield what they name, contents included, as any
+		// line of its own does: systemd-tmpfiles' aging skips such paths.
+		{"/srv/cache/keep", true, false, ""},
+		{"/srv/cache/keep/build", true, false, ""},
+		{"/srv/cache/half", true, false, ""},
 		{"/var/cache/app/go", false, false, "/var/cache/app"},
+		{"/var/tmp/gocache", true, false, ""},
+		{"/var/tmp/gocache/build", true, false, ""},
+		{"/var/tmp/gocache2", false, false, "/var/tmp"},
 	} {
 		v := Judge(rules, tc.path)
 		if v.Protected() != tc.protected || v.AtBoot != tc.boot {
@@ -54,5 +60,19 @@ func TestJudge(t *testing.T) {
 		if tc.cleaner != "" && (v.Cleaner == nil || v.Cleaner.Path != tc.cleaner) {
 			t.Errorf("%s: cleaner %+v, want %s", tc.path, v.Cleaner, tc.cleaner)
 		}
+	}
+}
+
+// TestJudgeSeparatesRuns: a user's x line does not keep the system's aging
+// away, nor the other way round: they are separate runs.
+func TestJudgeSeparatesRuns(t *testing.T) {
+	rules := Parse([]byte(catConfig), SystemSpecifiers())
+	rules = append(rules, Rule{Type: "x", Path: "/var/tmp/go", User: true}, Rule{Type: "e", Path: "/home/a/tmp", Age: "1d", User: true},
+		Rule{Type: "x", Path: "/home/a/tmp/go"})
+	if v := Judge(rules, "/var/tmp/go"); v.Protected() || v.Cleaner.Path != "/var/tmp" {
+		t.Errorf("a user's x line kept the system's aging away: %+v", v)
+	}
+	if v := Judge(rules, "/home/a/tmp/go"); v.Protected() || !v.Cleaner.User {
+		t.Errorf("a system x line kept a user's aging away: %+v", v)
 	}
 }
