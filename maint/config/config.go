@@ -157,13 +157,25 @@ func Default(scope Scope) *Config {
 		AuditSchedule: "@hourly",
 		Jitter:        Duration(5 * time.Minute), Watch: true,
 	}}
-	buildPath, modPath := "", ""
+	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}
 	if scope == System {
-		buildPath, modPath = "/var/cache/go/build", "/var/cache/go/mod"
+		// The caches the package creates (tmpfiles.d/gomaint.conf), shared
+		// through its group once systemd-sysusers has made it. Were they
+		// private here, a deleted /etc/gomaint/gomaint.toml would have fix
+		// (and the daemon) take the group's access away from every user.
+		// Without the group (gomaint built from source) they are root's.
+		c.Targets[0].Path, c.Targets[1].Path = "/var/cache/go/build", "/var/cache/go/mod"
+		if _, err := user.LookupGroup(SharedGroup); err == nil {
+			for i := range c.Targets {
+				c.Targets[i].Mode, c.Targets[i].Group = "shared", SharedGroup
+			}
+		}
 	}
-	c.Targets = []Target{defaultTarget("build", Build, buildPath), defaultTarget("mod", Mod, modPath)}
 	return c
 }
+
+// SharedGroup is the group of the packaged shared caches (sysusers.d/gomaint.conf).
+const SharedGroup = "gocache"
 
 func defaultTarget(name string, kind Kind, path string) Target {
 	return Target{

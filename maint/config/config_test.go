@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +74,20 @@ func TestDefaults(t *testing.T) {
 	s := Default(System)
 	if s.Targets[0].Path != "/var/cache/go/build" || s.Targets[1].Path != "/var/cache/go/mod" {
 		t.Errorf("system defaults: %+v", s.Targets)
+	}
+	// The packaged caches are shared through gocache once it exists;
+	// private, they would lose the group's access to fix.
+	mode, group := "private", ""
+	if _, err := user.LookupGroup(SharedGroup); err == nil {
+		mode, group = "shared", SharedGroup
+	}
+	for _, tg := range s.Targets {
+		if tg.Mode != mode || tg.Group != group {
+			t.Errorf("system default %s: mode %q group %q, want %q %q", tg.Name, tg.Mode, tg.Group, mode, group)
+		}
+	}
+	if errs := s.validate(); len(errs) > 0 {
+		t.Errorf("system defaults do not validate: %v", errs[0])
 	}
 }
 

@@ -295,7 +295,7 @@ func TestRunEvents(t *testing.T) {
 	os.Chown(filepath.Join(build, "1f"), 0, 0)
 	cfg := config.Default(config.System)
 	cfg.Targets = cfg.Targets[:1]
-	cfg.Targets[0].Path = build
+	cfg.Targets[0].Path, cfg.Targets[0].Mode, cfg.Targets[0].Group = build, "private", ""
 	sink := &journal.Memory{}
 	out := Run(context.Background(), Request{Config: cfg, Environ: os.Environ(), Sink: sink, LockDir: filepath.Join(dir, "locks")})
 	if len(out) != 1 || out[0].Owners != 1 || out[0].Owner != uid {
