@@ -12,7 +12,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
-	"github.com/gomaint/gomaint/maint/target"
 )
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -25,12 +24,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	gorootDir := fs.String("goroot", "", "check this GOROOT instead of the resolved one")
 	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
 	workers := fs.Int("workers", 0, "directories read at once (default 4 per CPU)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "gomaint audit: unexpected argument %q\n", pos[0])
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
 	threshold, err := audit.ParseSeverity(*failOn)
@@ -38,20 +32,12 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "gomaint audit: --fail-on:", err)
 		return exitUsage
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint audit:", err)
+	sink, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
+	}
+	if !selectTarget(fs, cfg, *name) {
 		return exitUsage
-	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
-	}
-	if *name != "" {
-		if !target.Select(cfg, *name) {
-			fmt.Fprintf(stderr, "gomaint audit: no target named %q in %s\n", *name, configName(cfg))
-			return exitUsage
-		}
 	}
 	req := audit.Request{Config: cfg, Environ: os.Environ(), GOROOT: *gorootDir, ExpectVersion: *expect,
 		Sink: sink, Workers: *workers}

@@ -24,17 +24,12 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	dir := fs.String("goroot", "", "check this `directory` instead of the resolved GOROOT")
 	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint check goroot:", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
+	sink, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
 	}
 	req := goroot.Request{Path: cfg.GOROOT.Path, ExpectVersion: cfg.GOROOT.ExpectVersion, EnvGOROOT: os.Getenv("GOROOT")}
 	if *dir != "" {
@@ -85,14 +80,9 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gomaint config %s: unexpected argument %q\n", args[0], pos[len(pos)-1])
 		return exitUsage
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint config:", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
+	_, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
 	}
 	if args[0] == "check" {
 		fmt.Fprintf(stdout, "%s: ok, %d targets\n", configName(cfg), len(cfg.Targets))

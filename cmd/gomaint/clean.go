@@ -14,7 +14,6 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
-	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
 )
 
@@ -27,10 +26,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	name := fs.String("target", "", "clean only the target with this `name`")
 	maxSize := fs.String("max-size", "", "override every target's max_size, e.g. 10GiB")
 	maxAge := fs.String("max-age", "", "override every target's max_age, e.g. 30d")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
-		if len(pos) > 0 {
-			fmt.Fprintf(stderr, "gomaint clean: unexpected argument %q\n", pos[0])
-		}
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
 	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
@@ -50,17 +46,11 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		req.MaxAge = time.Duration(d)
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint clean:", err)
-		return exitUsage
+	sink, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
 	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
-	}
-	if *name != "" && !target.Select(cfg, *name) {
-		fmt.Fprintf(stderr, "gomaint clean: no target named %q in %s\n", *name, configName(cfg))
+	if !selectTarget(fs, cfg, *name) {
 		return exitUsage
 	}
 	if !*dryRun && *maxSize == "" && *maxAge == "" && c.config == "" {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/repair"
-	"github.com/gomaint/gomaint/maint/target"
 )
 
 func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -22,20 +21,14 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dryRun := fs.Bool("dry-run", false, "list what would change; change nothing")
 	asJSON := fs.Bool("json", false, "print JSON lines: one per change (with --dry-run) and one summary per target")
 	name := fs.String("target", "", "repair only the target with this `name`")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint fix:", err)
-		return exitUsage
+	sink, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
 	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
-	}
-	if *name != "" && !target.Select(cfg, *name) {
-		fmt.Fprintf(stderr, "gomaint fix: no target named %q in %s\n", *name, configName(cfg))
+	if !selectTarget(fs, cfg, *name) {
 		return exitUsage
 	}
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
@@ -56,7 +49,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
 		}
 	}
-	code := exitOK
+	code = exitOK
 	for _, o := range repair.Run(ctx, req) {
 		if o.Error != "" || o.LeftAlone() > 0 {
 			code = exitFindings

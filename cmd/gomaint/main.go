@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 // Exit statuses (DESIGN.md).
@@ -142,6 +143,42 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseNoArgs parses the flags of a command that takes no positional
+// argument, and names the first one given; false means exit 2.
+func parseNoArgs(fs *flag.FlagSet, args []string) bool {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[0])
+	}
+	return err == nil && len(pos) == 0
+}
+
+// load is how every command that reads the configuration starts: the
+// event sink --log asks for, then the configuration, a rejection printed
+// and journaled. A non-zero code ends the command with it.
+func (c *common) load(fs *flag.FlagSet) (journal.Sink, *config.Config, int) {
+	sink, err := sinkFor(c.log)
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
+		return nil, nil, exitUsage
+	}
+	cfg, ok := loadConfig(c, sink, fs.Output())
+	if !ok {
+		return nil, nil, exitConfig
+	}
+	return sink, cfg, exitOK
+}
+
+// selectTarget narrows cfg to the target --target names, when it names
+// one; false (with a message) when cfg has none by that name.
+func selectTarget(fs *flag.FlagSet, cfg *config.Config, name string) bool {
+	if name == "" || target.Select(cfg, name) {
+		return true
+	}
+	fmt.Fprintf(fs.Output(), "%s: no target named %q in %s\n", fs.Name(), name, configName(cfg))
+	return false
 }
 
 // loadConfig loads the configuration, printing any rejection and sending a

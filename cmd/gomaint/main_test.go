@@ -132,6 +132,14 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
 		}
 	}
+	// Every command that takes no argument names the one it was given.
+	for _, cmd := range [][]string{{"audit"}, {"clean"}, {"fix"}, {"protect"}, {"status"}, {"serve"}, {"check", "goroot"}} {
+		args := append(cmd, "--log", "none", "extra")
+		r := gomaint(t, nil, args...)
+		if want := "gomaint " + strings.Join(cmd, " ") + `: unexpected argument "extra"`; r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", args, r.code, r.stderr, want)
+		}
+	}
 }
 
 // TestAuditJSON: the stable schema on real caches, and the exit status

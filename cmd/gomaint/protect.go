@@ -19,17 +19,12 @@ func cmdProtect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlags("protect", stderr)
 	c.register(fs)
 	dryRun := fs.Bool("dry-run", false, "say what would be written; write nothing")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	sink, err := sinkFor(c.log)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomaint protect:", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(&c, sink, stderr)
-	if !ok {
-		return exitConfig
+	_, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
 	}
 	file := protect.SystemFile
 	if !c.system {

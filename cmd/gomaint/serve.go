@@ -15,10 +15,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var c common
 	fs := newFlags("serve", stderr)
 	c.register(fs)
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
-		if len(pos) > 0 {
-			fmt.Fprintf(stderr, "gomaint serve: unexpected argument %q\n", pos[0])
-		}
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
 	sink, err := sinkFor(c.log)

@@ -22,10 +22,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("status", stderr)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print the status as JSON")
-	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
-		if len(pos) > 0 {
-			fmt.Fprintf(stderr, "gomaint status: unexpected argument %q\n", pos[0])
-		}
+	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
 	sock := daemon.SocketPath(c.scope(), os.Getenv)
