@@ -84,13 +84,13 @@ func (c *buildCounter) Report(*scan.Dir, []byte, scan.Problem, error) {}
 
 // removeWorkers is how many shards pass 2 works on at once when Options
 // sets no number. Removal waits on the device more than it computes: on
-// ext4 without a journal mounted with discard, unlinkat issues and waits
-// for a discard of every block it frees (about 250 µs each on a VM, one
-// at a time), and a journal makes unlinks wait for its commits. With 16
-// unlinks in flight such a disk took 20,000 unlinks at 50,000-60,000/s
-// where one at a time managed 3,500-4,000/s; without that wait, 4 and 16
-// workers cost the same CPU. It does not follow the number of CPUs: the
-// workers wait, they do not compute. Memory is one getdents buffer each.
+// ext4 mounted with discard, unlinkat waits for the discard of the blocks
+// it frees. Trimming 59,000 of 105,000 entries on such a VM disk took 1
+// worker 7,600 files/s, 4 workers 9,800/s, 16 12,800/s and 32 13,500/s
+// (os.RemoveAll of every shard, as go clean does: 9,700/s). On ext4 in
+// RAM, 16 workers finish 1.4 times sooner than 1 for 30% more CPU. It
+// does not follow the number of CPUs: the workers wait, they do not
+// compute. Memory is one getdents buffer each.
 var removeWorkers = max(16, 4*runtime.GOMAXPROCS(0))
 
 // removeOld streams over the 256 shards with a few workers and removes the
