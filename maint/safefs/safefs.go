@@ -54,6 +54,10 @@ func OpenRoot(path string) (*Root, error) {
 	return r, nil
 }
 
+// Mount is the root's mount id, 0 when the kernel cannot tell (for
+// scan.Subtree, which then compares nothing).
+func (r *Root) Mount() uint64 { return r.mount }
+
 // Close closes the root fd.
 func (r *Root) Close() error { return unix.Close(r.FD) }
 

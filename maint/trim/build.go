@@ -187,7 +187,7 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 	}
 	if isDir {
 		n := rm.Path[len(t.name)+1:]
-		tot, err := scan.Subtree(e.FD(), n, 0)
+		tot, err := scan.Subtree(e.FD(), n, t.root.Mount())
 		if err != nil {
 			t.res.failed(rm.Path, err)
 			return nil

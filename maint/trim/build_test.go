@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/testenv"
 )
 
 // fixture is a build cache whose entries' ages are known, with things
@@ -223,6 +225,68 @@ func TestBuildCancel(t *testing.T) {
 	}
 	if gone := len(f.ages) - len(f.present(t)); int64(gone) != res.Units {
 		t.Errorf("%d entries gone, result says %d", gone, res.Units)
+	}
+	f.checkKeepers(t)
+}
+
+// TestBuildStopsAtMounts: a directory mounted inside a cached executable's
+// -d directory is neither counted nor entered nor removed; the removal of
+// that entry fails and says so.
+func TestBuildStopsAtMounts(t *testing.T) {
+	testenv.Root(t)
+	f := newFixture(t, 20)
+	var exe string
+	for name, age := range f.ages {
+		if age == 90*24*time.Hour && strings.HasSuffix(name, "-d") {
+			exe = name
+		}
+	}
+	outside := t.TempDir()
+	for _, n := range []string{"a", "b", "c"} {
+		if err := os.WriteFile(filepath.Join(outside, n), []byte("keep"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mnt := filepath.Join(f.dir, exe, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(outside, mnt, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(mnt, unix.MNT_DETACH)
+	old := f.now.Add(-90 * 24 * time.Hour) // making mnt refreshed it
+	if err := os.Chtimes(filepath.Join(f.dir, exe), old, old); err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{MaxAge: 2 * time.Hour, MinAge: time.Hour}
+	root, err := safefs.OpenRoot(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, dry := range []bool{true, false} {
+		var exeFiles int64 = -1
+		res, err := Build(context.Background(), root, p, Options{DryRun: dry, Now: f.now,
+			Removed: func(r Removal) {
+				if r.Path == exe {
+					exeFiles = r.Files
+				}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dry && exeFiles != 1 {
+			t.Errorf("dry run: the executable entry counts %d files; want 1, the mount's not included", exeFiles)
+		}
+		if !dry && (res.Failed != 1 || !strings.Contains(res.FirstError, exe) || exeFiles != -1) {
+			t.Errorf("real run: failed %d (%s), entry reported removed: %v", res.Failed, res.FirstError, exeFiles != -1)
+		}
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if b, err := os.ReadFile(filepath.Join(outside, n)); err != nil || string(b) != "keep" {
+			t.Errorf("the mounted directory's %s changed: %q %v", n, b, err)
+		}
 	}
 	f.checkKeepers(t)
 }

@@ -297,7 +297,7 @@ func removeVCS(root *safefs.Root, p Policy, now int64, res *Result, opt *Options
 		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || time.Duration(now-st.Mtime.Sec)*time.Second < maxAge {
 			continue
 		}
-		t, err := scan.Subtree(fd, n, 0)
+		t, err := scan.Subtree(fd, n, root.Mount())
 		if err != nil || time.Duration(now-t.NewestMtime)*time.Second < maxAge {
 			continue
 		}
