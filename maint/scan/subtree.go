@@ -17,7 +17,8 @@ type Totals struct {
 }
 
 // Subtree sums the directory name of dirfd, read sequentially, with the
-// same rules as Walk: no links followed, nothing on another mount entered.
+// same rules as Walk: no links followed, nothing on another mount than
+// mount entered (name itself included: EXDEV), unless mount is 0.
 // It is for units small enough to read in one go, such as one module
 // version, while Walk spreads a whole cache over workers.
 func Subtree(dirfd int, name string, mount uint64) (Totals, error) {
@@ -25,6 +26,9 @@ func Subtree(dirfd int, name string, mount uint64) (Totals, error) {
 	var st unix.Statx_t
 	if err := unix.Statx(dirfd, name, statxFlags, statxMask, &st); err != nil {
 		return t, err
+	}
+	if mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount {
+		return t, fmt.Errorf("%s: %w", name, unix.EXDEV)
 	}
 	t.add(&st)
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
