@@ -40,10 +40,10 @@ func (r *Root) EachEntry(dirfd int, buf []byte, fn func(e *DirEntry) error) erro
 // IsDir reports whether the entry is a directory (a link never is).
 func (e *DirEntry) IsDir() bool { return e.Err == nil && e.Stat.Mode&unix.S_IFMT == unix.S_IFDIR }
 
-// Remove removes the non-directory entry, like Root.RemoveStat: it trusts
-// the statx EachEntry made for the type and the mount, and unlinkat on the
-// directory's fd never follows a link nor removes a directory, so a name
-// swapped in since can only be a name in that directory.
+// Remove removes the non-directory entry. It trusts the statx EachEntry
+// made for the type and the mount, spending no second one: unlinkat on
+// the directory's fd never follows a link nor removes a directory, so a
+// name swapped in since can only be a name in that directory.
 func (e *DirEntry) Remove() error {
 	switch {
 	case e.Err != nil:

@@ -150,20 +150,6 @@ func (r *Root) Remove(dirfd int, name string) error {
 	return unix.Unlinkat(dirfd, name, 0)
 }
 
-// RemoveStat is Remove for an entry the caller has just examined with
-// Stat: it trusts st for the type and mount and spends no second statx.
-// unlinkat never follows a link and cannot remove a directory without
-// AT_REMOVEDIR, so a name swapped in between can only be a name in dirfd.
-func (r *Root) RemoveStat(dirfd int, name string, st *unix.Statx_t) error {
-	if !r.sameMount(st) {
-		return fmt.Errorf("remove %s: %w", name, ErrOtherMount)
-	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return fmt.Errorf("remove %s: %w", name, unix.EISDIR)
-	}
-	return unix.Unlinkat(dirfd, name, 0)
-}
-
 // RemoveTree removes the directory name of dirfd and everything in it,
 // making read-only directories writable first (as go's module cache
 // needs). It stops at the first error.
