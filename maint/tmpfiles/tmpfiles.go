@@ -169,7 +169,7 @@ func judge(rules []Rule, user bool, p string) Verdict {
 		}
 	}
 	for q := p; ; q = path.Dir(q) {
-		var own *Rule
+		ownLine := false
 		for i := range rules {
 			r := &rules[i]
 			if r.User != user {
@@ -181,9 +181,9 @@ func judge(rules []Rule, user bool, p string) Verdict {
 			if ages[r.Type] && r.Age != "" && r.Age != "-" {
 				return Verdict{Cleaner: r}
 			}
-			own = r
+			ownLine = true
 		}
-		if own != nil || q == "/" || q == "." {
+		if ownLine || q == "/" || q == "." {
 			return Verdict{} // q's own entry keeps any aging above from reaching p
 		}
 	}
