@@ -48,6 +48,9 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
 	}
 	defer unix.Close(dfd)
+	if err := trusted(dfd, dir); err != nil {
+		return nil, err
+	}
 	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, target+".lock"), err)
@@ -73,4 +76,20 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 	unix.Ftruncate(fd, 0)
 	unix.Pwrite(fd, []byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { unix.Close(fd) }, nil
+}
+
+// trusted refuses a lock directory that someone else could write: they
+// could hold our locks, or remove them and let two runs work on one cache
+// at once. It matters for the fallback in /tmp, a name anyone can take
+// first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass.
+func trusted(dfd int, dir string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(dfd, &st); err != nil {
+		return fmt.Errorf("lock directory %s: %w", dir, err)
+	}
+	if euid := os.Geteuid(); (int(st.Uid) != euid && st.Uid != 0) || st.Mode&0o022 != 0 {
+		return fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
+			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", dir, st.Uid, st.Mode&0o7777, euid)
+	}
+	return nil
 }

@@ -1,0 +1,71 @@
+package lock
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/testenv"
+)
+
+// TestOneHolder: a second Acquire of a held target waits, then names the
+// holder; after the release it succeeds.
+func TestOneHolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gomaint")
+	release, err := Acquire(dir, "build", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Acquire(dir, "build", 200*time.Millisecond)
+	var busy *BusyError
+	if !errors.As(err, &busy) || busy.PID != strconv.Itoa(os.Getpid()) || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("second Acquire: %v after %v; want a BusyError naming pid %d after the wait", err, time.Since(start), os.Getpid())
+	}
+	other, err := Acquire(dir, "mod", 0)
+	if err != nil {
+		t.Fatalf("another target: %v", err)
+	}
+	other()
+	release()
+	again, err := Acquire(dir, "build", 0)
+	if err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+	again()
+}
+
+// TestUntrustedDirectory: a lock directory that others can write, or
+// that another user owns (a name taken first in /tmp), is refused.
+func TestUntrustedDirectory(t *testing.T) {
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if _, err := Acquire(open, "build", 0); err == nil || !strings.Contains(err.Error(), "no one else can write") {
+		t.Errorf("a world-writable lock directory: %v", err)
+	}
+
+	testenv.Root(t)
+	uid, gid := testenv.Nobody(t)
+	theirs := filepath.Join(t.TempDir(), "theirs")
+	if err := os.Mkdir(theirs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(theirs, "build", 0); err == nil || !strings.Contains(err.Error(), "owned by uid "+strconv.Itoa(uid)) {
+		t.Errorf("a lock directory owned by another user: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(theirs, "build.lock")); err == nil {
+		t.Error("a lock file was made in the untrusted directory")
+	}
+}
