@@ -89,6 +89,11 @@ func listen(path string) (*net.UnixListener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("runtime directory: %w", err)
 	}
+	// No one else can write the directory, so no one can swap the socket
+	// for a link between the bind and the chmod below.
+	if err := lock.Trusted(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("another gomaint daemon already listens on %s; stop it first", path)

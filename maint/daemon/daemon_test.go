@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -102,5 +103,29 @@ func TestAuditEnforcesLimits(t *testing.T) {
 	}
 	if after, _ := strconv.ParseInt(trim.Fields["GOMAINT_BYTES"], 10, 64); after > 2<<20 || after == 0 {
 		t.Errorf("after the trim: %d bytes, limit %d", after, 2<<20)
+	}
+}
+
+// TestListenRefusesOpenDirectory: the control socket is made, and made
+// 0666, only in a directory no one else can write, where no one can swap
+// it for a link that the chmod would follow.
+func TestListenRefusesOpenDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := listen(filepath.Join(dir, "control.sock"))
+	if err != nil {
+		t.Fatalf("a private directory: %v", err)
+	}
+	l.Close()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := listen(filepath.Join(dir, "control.sock")); err == nil || !strings.Contains(err.Error(), "no one else can write") {
+		if l != nil {
+			l.Close()
+		}
+		t.Errorf("a world-writable directory: %v", err)
 	}
 }

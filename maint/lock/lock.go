@@ -43,14 +43,11 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
-	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	dfd, err := openTrusted(dir)
 	if err != nil {
-		return nil, fmt.Errorf("lock directory %s: %w", dir, err)
-	}
-	defer unix.Close(dfd)
-	if err := trusted(dfd, dir); err != nil {
 		return nil, err
 	}
+	defer unix.Close(dfd)
 	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, target+".lock"), err)
@@ -78,18 +75,35 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 	return func() { unix.Close(fd) }, nil
 }
 
-// trusted refuses a lock directory that someone else could write: they
+// Trusted checks that dir, the directory of the locks and of the daemon's
+// control socket, is one no other user can write; see openTrusted.
+func Trusted(dir string) error {
+	fd, err := openTrusted(dir)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// openTrusted opens dir, refusing one that someone else could write: they
 // could hold our locks, or remove them and let two runs work on one cache
-// at once. It matters for the fallback in /tmp, a name anyone can take
-// first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass.
-func trusted(dfd int, dir string) error {
+// at once, or swap the control socket for a link that the daemon's chmod
+// would follow. It matters for the fallback in /tmp, a name anyone can
+// take first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass.
+func openTrusted(dir string) (int, error) {
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(dfd, &st); err != nil {
-		return fmt.Errorf("lock directory %s: %w", dir, err)
+		unix.Close(dfd)
+		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
 	}
 	if euid := os.Geteuid(); (int(st.Uid) != euid && st.Uid != 0) || st.Mode&0o022 != 0 {
-		return fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
+		unix.Close(dfd)
+		return -1, fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
 			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", dir, st.Uid, st.Mode&0o7777, euid)
 	}
-	return nil
+	return dfd, nil
 }
