@@ -42,9 +42,13 @@ type Response struct {
 }
 
 // SocketPath is the control socket of a scope: /run/gomaint/control.sock,
-// or $XDG_RUNTIME_DIR/gomaint/control.sock for a user.
+// or $XDG_RUNTIME_DIR/gomaint/control.sock for a user (lock.RuntimeDir
+// says where without XDG_RUNTIME_DIR); "" when there is no such directory.
 func SocketPath(scope config.Scope, getenv func(string) string) string {
-	return filepath.Join(lock.Dir(scope == config.System, getenv), "control.sock")
+	if d := lock.RuntimeDir(scope == config.System, getenv); d != "" {
+		return filepath.Join(d, "control.sock")
+	}
+	return ""
 }
 
 // ErrNoDaemon says no daemon listens on the socket.
@@ -57,6 +61,9 @@ var ErrNoAnswer = errors.New("the daemon stopped before it answered")
 // Ask sends one request to the daemon listening at path and waits for its
 // answer, or for ctx to end.
 func Ask(ctx context.Context, path string, req Request) (*Response, error) {
+	if path == "" {
+		return nil, ErrNoDaemon
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
@@ -86,6 +93,9 @@ func Ask(ctx context.Context, path string, req Request) (*Response, error) {
 // listen makes the control socket. A socket file left by a daemon that
 // died is replaced; one that answers means another daemon runs.
 func listen(path string) (*net.UnixListener, error) {
+	if path == "" {
+		return nil, errors.New("no runtime directory for the control socket: set XDG_RUNTIME_DIR or HOME")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("runtime directory: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/safefs"
 )
@@ -124,11 +125,8 @@ func StateDir(scope config.Scope, getenv func(string) string) string {
 	if scope == config.System {
 		return "/var/lib/gomaint"
 	}
-	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+	if d := discover.StateHome(getenv); d != "" {
 		return filepath.Join(d, "gomaint")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "state", "gomaint")
 	}
 	return ""
 }

@@ -13,18 +13,35 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/discover"
 )
 
-// Dir is where the locks of a scope live: /run/gomaint for the system,
-// $XDG_RUNTIME_DIR/gomaint for a user.
-func Dir(system bool, getenv func(string) string) string {
+// RuntimeDir is the directory of the daemon's control socket and of the
+// lock directory: /run/gomaint for the system, $XDG_RUNTIME_DIR/gomaint
+// for a user. A user without XDG_RUNTIME_DIR (su, cron) gets gomaint/run
+// in their own state directory (~/.local/state): a name in /tmp is one
+// another user could take first. "" when HOME is unset too.
+func RuntimeDir(system bool, getenv func(string) string) string {
 	if system {
 		return "/run/gomaint"
 	}
 	if d := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
 		return filepath.Join(d, "gomaint")
 	}
-	return filepath.Join(os.TempDir(), "gomaint-"+strconv.Itoa(os.Getuid()))
+	if d := discover.StateHome(getenv); d != "" {
+		return filepath.Join(d, "gomaint", "run")
+	}
+	return ""
+}
+
+// Dir is where the locks of a scope live: locks/ in RuntimeDir, which
+// only gomaint's own user may enter (the socket beside it is for others).
+func Dir(system bool, getenv func(string) string) string {
+	if d := RuntimeDir(system, getenv); d != "" {
+		return filepath.Join(d, "locks")
+	}
+	return ""
 }
 
 // BusyError says another process holds a target's lock.
@@ -40,15 +57,20 @@ func (e *BusyError) Error() string {
 // Acquire takes the lock of target in dir, waiting up to wait for a
 // holder to finish. The returned function releases it.
 func Acquire(dir, target string, wait time.Duration) (func(), error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if dir == "" {
+		return nil, errors.New("no directory for the locks: set XDG_RUNTIME_DIR or HOME")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
-	dfd, err := openTrusted(dir)
+	dfd, err := openTrusted(dir, true)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(dfd)
-	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	// flock needs only read access: whoever can open a lock file can hold
+	// it, and so block every clean and fix. Only we may open ours.
+	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, target+".lock"), err)
 	}
@@ -78,7 +100,7 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 // Trusted checks that dir, the directory of the locks and of the daemon's
 // control socket, is one no other user can write; see openTrusted.
 func Trusted(dir string) error {
-	fd, err := openTrusted(dir)
+	fd, err := openTrusted(dir, false)
 	if err == nil {
 		unix.Close(fd)
 	}
@@ -89,8 +111,10 @@ func Trusted(dir string) error {
 // could hold our locks, or remove them and let two runs work on one cache
 // at once, or swap the control socket for a link that the daemon's chmod
 // would follow. It matters for the fallback in /tmp, a name anyone can
-// take first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass.
-func openTrusted(dir string) (int, error) {
+// take first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass. A private
+// directory is also one others cannot enter: ours is made so (0700) if it
+// is not yet, one that root owns for us must be so already.
+func openTrusted(dir string, private bool) (int, error) {
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
@@ -104,6 +128,17 @@ func openTrusted(dir string) (int, error) {
 		unix.Close(dfd)
 		return -1, fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
 			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", dir, st.Uid, st.Mode&0o7777, euid)
+	}
+	if private && st.Mode&0o077 != 0 {
+		var err error = unix.EPERM
+		if int(st.Uid) == os.Geteuid() {
+			err = unix.Fchmod(dfd, 0o700)
+		}
+		if err != nil {
+			unix.Close(dfd)
+			return -1, fmt.Errorf("lock directory %s has mode %04o and cannot be made private (0700): %w; "+
+				"remove it and gomaint makes it anew", dir, st.Mode&0o7777, err)
+		}
 	}
 	return dfd, nil
 }
