@@ -99,16 +99,16 @@ func one(ctx context.Context, req Request, rt target.Resolved) (*trim.Result, er
 	if req.MaxAge > 0 {
 		p.MaxAge = max(req.MaxAge, p.MinAge)
 	}
-	release, err := lock.Acquire(req.LockDir, rt.Name, req.LockWait)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	root, err := safefs.OpenRoot(rt.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
+	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, req.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	opt := trim.Options{DryRun: req.DryRun, Now: time.Now(), Workers: req.Workers, Entries: &atomic.Int64{}}
 	if req.Progress != nil {
 		defer req.Progress(rt.Name, opt.Entries)()

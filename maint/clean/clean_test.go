@@ -230,7 +230,12 @@ func TestOneCleanAtATime(t *testing.T) {
 	os.Mkdir(cache, 0o755)
 	locks := filepath.Join(dir, "locks")
 	req := Request{Config: cfgFor(config.Build, cache, nil), Environ: os.Environ(), LockDir: locks, LockWait: 200 * time.Millisecond}
-	release, err := lock.Acquire(locks, "build", 0)
+	fd, err := unix.Open(cache, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	release, err := lock.Acquire(locks, fd, "build", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ func TestOthersCannotHoldLocks(t *testing.T) {
 	testenv.Command(t, "flock")
 	mal := testenv.NewAccount(t, "gmt-sd-mal")
 	dir := filepath.Join(testenv.Dir(t), "gomaint", "locks")
-	release, err := Acquire(dir, "build", 0)
+	root := cacheRoot(t)
+	release, err := Acquire(dir, root, "build", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestOthersCannotHoldLocks(t *testing.T) {
 	if line, _ := bufio.NewReader(out).ReadString('\n'); line == "held\n" {
 		t.Errorf("%s holds a flock on %s", mal.Name, names[0])
 	}
-	release, err = Acquire(dir, "build", 0)
+	release, err = Acquire(dir, root, "build", 0)
 	if err != nil {
 		t.Fatalf("after another user tried to hold the lock: %v", err)
 	}
@@ -85,7 +86,7 @@ func TestHelperAcquire(t *testing.T) {
 		return
 	}
 	dir := Dir(false, os.Getenv)
-	release, err := Acquire(dir, "build", time.Second)
+	release, err := Acquire(dir, cacheRoot(t), "build", time.Second)
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)

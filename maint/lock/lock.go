@@ -54,12 +54,23 @@ func (e *BusyError) Error() string {
 	return fmt.Sprintf("target %s is being cleaned by another gomaint (pid %s); try again when it finishes", e.Target, e.PID)
 }
 
-// Acquire takes the lock of target in dir, waiting up to wait for a
-// holder to finish. The returned function releases it.
-func Acquire(dir, target string, wait time.Duration) (func(), error) {
+// Acquire takes the lock of the cache whose root is open at root (the
+// target named target), waiting up to wait for a holder to finish. The
+// returned function releases it.
+//
+// The lock is the cache's, not the name's: its file is named for the
+// device and inode of the root, so two targets (or two configurations)
+// naming one cache, by one path, a link or a bind mount, exclude each
+// other, and one name used for two caches does not.
+func Acquire(dir string, root int, target string, wait time.Duration) (func(), error) {
 	if dir == "" {
 		return nil, errors.New("no directory for the locks: set XDG_RUNTIME_DIR or HOME")
 	}
+	var st unix.Stat_t
+	if err := unix.Fstat(root, &st); err != nil {
+		return nil, fmt.Errorf("lock %s: the cache root: %w", target, err)
+	}
+	name := fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
@@ -70,9 +81,9 @@ func Acquire(dir, target string, wait time.Duration) (func(), error) {
 	defer unix.Close(dfd)
 	// flock needs only read access: whoever can open a lock file can hold
 	// it, and so block every clean and fix. Only we may open ours.
-	fd, err := unix.Openat(dfd, target+".lock", unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Openat(dfd, name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, target+".lock"), err)
+		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, name), err)
 	}
 	deadline := time.Now().Add(wait)
 	for {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -16,27 +18,38 @@ import (
 // holder; after the release it succeeds.
 func TestOneHolder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "gomaint")
-	release, err := Acquire(dir, "build", 0)
+	build, mod := cacheRoot(t), cacheRoot(t)
+	release, err := Acquire(dir, build, "build", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = Acquire(dir, "build", 200*time.Millisecond)
+	_, err = Acquire(dir, build, "build", 200*time.Millisecond)
 	var busy *BusyError
 	if !errors.As(err, &busy) || busy.PID != strconv.Itoa(os.Getpid()) || time.Since(start) < 200*time.Millisecond {
 		t.Fatalf("second Acquire: %v after %v; want a BusyError naming pid %d after the wait", err, time.Since(start), os.Getpid())
 	}
-	other, err := Acquire(dir, "mod", 0)
+	other, err := Acquire(dir, mod, "mod", 0)
 	if err != nil {
 		t.Fatalf("another target: %v", err)
 	}
 	other()
 	release()
-	again, err := Acquire(dir, "build", 0)
+	again, err := Acquire(dir, build, "build", 0)
 	if err != nil {
 		t.Fatalf("after the release: %v", err)
 	}
 	again()
+}
+
+// cacheRoot opens a new directory, a cache root to take the lock of.
+func cacheRoot(t *testing.T) int {
+	fd, err := unix.Open(t.TempDir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
 }
 
 // TestUntrustedDirectory: a lock directory that others can write, or
@@ -49,7 +62,7 @@ func TestUntrustedDirectory(t *testing.T) {
 	if err := os.Chmod(open, 0o777); err != nil { // whatever the umask
 		t.Fatal(err)
 	}
-	if _, err := Acquire(open, "build", 0); err == nil || !strings.Contains(err.Error(), "no one else can write") {
+	if _, err := Acquire(open, cacheRoot(t), "build", 0); err == nil || !strings.Contains(err.Error(), "no one else can write") {
 		t.Errorf("a world-writable lock directory: %v", err)
 	}
 
@@ -62,7 +75,7 @@ func TestUntrustedDirectory(t *testing.T) {
 	if err := os.Chown(theirs, uid, gid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Acquire(theirs, "build", 0); err == nil || !strings.Contains(err.Error(), "owned by uid "+strconv.Itoa(uid)) {
+	if _, err := Acquire(theirs, cacheRoot(t), "build", 0); err == nil || !strings.Contains(err.Error(), "owned by uid "+strconv.Itoa(uid)) {
 		t.Errorf("a lock directory owned by another user: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(theirs, "build.lock")); err == nil {

@@ -75,16 +75,16 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 	case !rt.Exists:
 		return &Result{DryRun: req.DryRun}, 0, nil
 	}
-	release, err := lock.Acquire(req.LockDir, rt.Name, req.LockWait)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer release()
 	root, err := safefs.OpenRoot(rt.Path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer root.Close()
+	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, req.LockWait)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
 	opt := Options{Build: rt.Kind == config.Build, DryRun: req.DryRun, Workers: req.Workers,
 		Owner: uint32(os.Getuid()), Group: uint32(os.Getgid()), ModWritable: strings.Contains(env.GOFLAGS, "-modcacherw")}
 	if req.Config.Scope == config.System {
