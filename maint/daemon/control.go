@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,50 @@ import (
 // with one JSON response: status, audit now, clean now. Who may ask is
 // decided by SO_PEERCRED, not by the socket's mode: root, the daemon's own
 // user, or (system scope) a member of a target's group.
+
+// Limits of the control socket, so that no local user can take the
+// daemon's memory or file descriptors: a request is a few dozen bytes, and
+// one over maxRequest is not read further; a uid other than root and the
+// daemon's own (trusted, never capped) has at most maxConnsPerUID
+// connections open, and all of them together maxConns; a request must
+// arrive within requestTimeout.
+const (
+	maxRequest     = 4 << 10
+	maxConns       = 64
+	maxConnsPerUID = 8
+	requestTimeout = 10 * time.Second
+)
+
+// gate counts the open connections of untrusted uids.
+type gate struct {
+	mu    sync.Mutex
+	total int
+	byUID map[uint32]int
+}
+
+// enter admits one more connection of uid, unless a cap is reached.
+func (g *gate) enter(uid uint32) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.total >= maxConns || g.byUID[uid] >= maxConnsPerUID {
+		return false
+	}
+	if g.byUID == nil {
+		g.byUID = map[uint32]int{}
+	}
+	g.total++
+	g.byUID[uid]++
+	return true
+}
+
+func (g *gate) leave(uid uint32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.total--
+	if g.byUID[uid]--; g.byUID[uid] == 0 {
+		delete(g.byUID, uid)
+	}
+}
 
 // Request is a control request.
 type Request struct {

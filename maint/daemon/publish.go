@@ -3,9 +3,12 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/metrics"
 )
@@ -79,28 +82,56 @@ func (d *daemon) warnOnce(what string, err error) {
 	}
 }
 
-// serveControl answers the control socket until it is closed.
+// serveControl answers the control socket until it is closed. Who is at
+// the other end is known before a byte is read: the caps apply at once,
+// and the rest (group look-ups, the request) happens off the accept loop.
 func (d *daemon) serveControl(l *net.UnixListener) {
+	var g gate
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
 			return
 		}
-		go d.answer(c)
+		cred, err := peer(c)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		trusted := cred.Uid == 0 || int(cred.Uid) == os.Getuid()
+		if !trusted && !g.enter(cred.Uid) {
+			refuse(c, fmt.Sprintf("too many connections from uid %d (at most %d each, %d in all); try again when they end", cred.Uid, maxConnsPerUID, maxConns))
+			continue
+		}
+		go func() {
+			if !trusted {
+				defer g.leave(cred.Uid)
+			}
+			d.answer(c, cred)
+		}()
 	}
 }
 
-func (d *daemon) answer(c *net.UnixConn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	var req Request
-	if err := json.NewDecoder(c).Decode(&req); err != nil {
+// refuse answers c with an error without reading from it, and hangs up.
+func refuse(c *net.UnixConn, msg string) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	json.NewEncoder(c).Encode(Response{Error: msg})
+	c.Close()
+}
+
+func (d *daemon) answer(c *net.UnixConn, cred *unix.Ucred) {
+	if !authorised(cred, d.groups()) {
+		refuse(c, "permission denied: only root, the daemon's user or a member of a target's group may ask")
 		return
 	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(requestTimeout))
 	enc := json.NewEncoder(c)
-	cred, err := peer(c)
-	if err != nil || !authorised(cred, d.groups()) {
-		enc.Encode(Response{Error: "permission denied: only root, the daemon's user or a member of a target's group may ask"})
+	in := &io.LimitedReader{R: c, N: maxRequest + 1}
+	var req Request
+	if err := json.NewDecoder(in).Decode(&req); err != nil {
+		if in.N == 0 {
+			enc.Encode(Response{Error: fmt.Sprintf("request larger than %d bytes: a request is one small JSON object", maxRequest)})
+		}
 		return
 	}
 	switch req.Command {
