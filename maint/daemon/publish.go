@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/metrics"
 )
 
@@ -87,11 +89,18 @@ func (d *daemon) warnOnce(what string, err error) {
 // and the rest (group look-ups, the request) happens off the accept loop.
 func (d *daemon) serveControl(l *net.UnixListener) {
 	var g gate
+	var failing acceptFailures
 	for {
 		c, err := l.AcceptUnix()
-		if err != nil {
+		if errors.Is(err, net.ErrClosed) {
 			return
+		} else if err != nil {
+			// EMFILE and the like pass when connections end: wait and
+			// retry, as net/http does, rather than go deaf for good.
+			time.Sleep(failing.add(d, err))
+			continue
 		}
+		failing.reset(d)
 		cred, err := peer(c)
 		if err != nil {
 			c.Close()
@@ -108,6 +117,39 @@ func (d *daemon) serveControl(l *net.UnixListener) {
 			}
 			d.answer(c, cred)
 		}()
+	}
+}
+
+// acceptFailures follows failed accepts: the pause before the next try
+// (5ms, doubling up to 1s, reset by a success), and the journal: a warning
+// when accepts start failing, a notice when one succeeds again, and at
+// most one warning a minute however often the two alternate.
+type acceptFailures struct {
+	pause  time.Duration
+	n      int       // failures since the warning
+	warned time.Time // when the last warning went out
+	open   bool      // a warning went out, its notice not yet
+}
+
+func (f *acceptFailures) add(d *daemon, err error) time.Duration {
+	if !f.open && time.Since(f.warned) >= time.Minute {
+		journal.Emit(d.opt.Sink, journal.Event{Type: journal.Control, Priority: journal.Warning,
+			Message: fmt.Sprintf("control socket: cannot accept connections: %v; retrying until it can", err),
+			Fields:  map[string]string{"GOMAINT_REASON": err.Error()}})
+		f.warned, f.open, f.n = time.Now(), true, 0
+	}
+	f.n++
+	f.pause = min(max(2*f.pause, 5*time.Millisecond), time.Second)
+	return f.pause
+}
+
+func (f *acceptFailures) reset(d *daemon) {
+	f.pause = 0
+	if f.open {
+		journal.Emit(d.opt.Sink, journal.Event{Type: journal.Control, Priority: journal.Notice,
+			Message: fmt.Sprintf("control socket: accepting connections again after %d failed tries", f.n),
+			Fields:  map[string]string{"GOMAINT_REASON": "recovered"}})
+		f.open = false
 	}
 }
 

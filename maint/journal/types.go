@@ -24,6 +24,9 @@ var (
 	ReloadFailed = Type{"19372e3733a5461ca3d9a842695ec296", "reload"}
 	Stopping     = Type{"c9bfb00d90104ba897e9929e05754c1e", "stop"}
 	Rescan       = Type{"eaf73ce560b845e2be9f7237f6b1ef3a", "rescan"}
+	// The control socket cannot accept connections (out of fds), and
+	// accepts again.
+	Control = Type{"2a7b460ca7494f5785f96b6e1b50a4f1", "control"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -48,7 +51,7 @@ var Findings = map[string]Type{
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control}
 	for _, t := range Findings {
 		all = append(all, t)
 	}
