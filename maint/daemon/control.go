@@ -182,20 +182,42 @@ func peer(c *net.UnixConn) (*unix.Ucred, error) {
 	return cred, credErr
 }
 
-// authorised: root, the daemon's own user, or a member of one of groups.
-func authorised(cred *unix.Ucred, groups []string) bool {
+// access is what a caller may see and act on: every target (root, the
+// daemon's own user), or the targets whose group they are in.
+type access struct {
+	all     bool
+	targets map[string]bool
+}
+
+func (a access) may(target string) bool { return a.all || a.targets[target] }
+
+func (a access) none() bool { return !a.all && len(a.targets) == 0 }
+
+// accessOf decides for the peer cred, given each target's group (targets
+// without a group are for root and the daemon's user only). Membership is
+// the user database's, plus the gid the peer runs with.
+func accessOf(cred *unix.Ucred, groups map[string]string) access {
 	if cred.Uid == 0 || int(cred.Uid) == os.Getuid() {
-		return true
+		return access{all: true}
 	}
 	var member []string
 	if u, err := user.LookupId(strconv.Itoa(int(cred.Uid))); err == nil {
 		member, _ = u.GroupIds()
 	}
 	member = append(member, strconv.Itoa(int(cred.Gid)))
-	for _, g := range groups {
-		if grp, err := user.LookupGroup(g); err == nil && slices.Contains(member, grp.Gid) {
-			return true
+	a := access{targets: map[string]bool{}}
+	gids := map[string]string{} // group name -> gid, looked up once
+	for target, g := range groups {
+		gid, ok := gids[g]
+		if !ok {
+			if grp, err := user.LookupGroup(g); err == nil {
+				gid = grp.Gid
+			}
+			gids[g] = gid
+		}
+		if gid != "" && slices.Contains(member, gid) {
+			a.targets[target] = true
 		}
 	}
-	return false
+	return a
 }

@@ -158,6 +158,10 @@ func peakRSS(t *testing.T, reset bool) int64 {
 //	silent        connect, send nothing, print the first line of the answer
 //	stream N      send up to N bytes of one JSON string; print bytes sent, then the answer
 //	hold N        open N connections, send nothing; print "refused K", those the daemon closed
+//	ask REQ       send REQ, print the answer
+//
+// or, with the state directory instead of the socket, "load": print the
+// saved status LoadStatus gives this user, or "error: ...".
 func TestHelperControlClient(t *testing.T) {
 	spec := os.Getenv("GOMAINT_CONTROL_CLIENT")
 	if spec == "" {
@@ -182,6 +186,17 @@ func TestHelperControlClient(t *testing.T) {
 		return strings.TrimSpace(line)
 	}
 	switch mode {
+	case "load":
+		st, err := LoadStatus(socket)
+		if err != nil {
+			fmt.Println("error:", err)
+		} else {
+			json.NewEncoder(os.Stdout).Encode(st)
+		}
+	case "ask":
+		c := dial()
+		c.Write([]byte(args[2] + "\n"))
+		fmt.Println(answer(c, 60*time.Second))
 	case "silent":
 		fmt.Println(answer(dial(), 3*time.Second))
 	case "stream":

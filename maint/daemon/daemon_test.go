@@ -22,6 +22,8 @@ type inProcess struct {
 	stop   context.CancelFunc
 	exited chan int
 	socket string
+	// stateDir holds the saved status.
+	stateDir string
 }
 
 func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
@@ -29,7 +31,7 @@ func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &inProcess{notes: make(chan string, 4096), events: &journal.Memory{}, stop: cancel, exited: make(chan int, 1),
-		socket: filepath.Join(dir, "control.sock")}
+		socket: filepath.Join(dir, "control.sock"), stateDir: filepath.Join(dir, "state")}
 	opt := Options{Scope: cfg.Scope, Environ: []string{"HOME=" + dir, "PATH=/usr/local/go/bin:/usr/bin:/bin"}, Sink: p.events,
 		Notify: func(s string) {
 			select {
@@ -38,7 +40,7 @@ func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
 			}
 		},
 		Load:     func() (*config.Config, error) { return cfg, nil },
-		StateDir: filepath.Join(dir, "state"), SocketPath: p.socket, LockDir: filepath.Join(dir, "locks")}
+		StateDir: p.stateDir, SocketPath: p.socket, LockDir: filepath.Join(dir, "locks")}
 	go func() { p.exited <- Run(ctx, opt) }()
 	t.Cleanup(func() {
 		cancel()

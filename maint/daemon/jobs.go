@@ -76,7 +76,7 @@ func (d *daemon) dispatch() {
 	}
 	d.running = j
 	d.mu.Lock()
-	d.status.Running = runningLine(j)
+	d.status.Running, d.status.runningTarget = runningLine(j), j.target
 	d.mu.Unlock()
 	d.opt.Notify("STATUS=" + d.statusLine())
 	d.jobs <- j
@@ -102,7 +102,7 @@ func (d *daemon) finished(j *job) {
 		}
 	}
 	d.mu.Lock()
-	d.status.Running = ""
+	d.status.Running, d.status.runningTarget = "", ""
 	d.mu.Unlock()
 	d.publish()
 }

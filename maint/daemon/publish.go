@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -161,7 +164,8 @@ func refuse(c *net.UnixConn, msg string) {
 }
 
 func (d *daemon) answer(c *net.UnixConn, cred *unix.Ucred) {
-	if !authorised(cred, d.groups()) {
+	acc := accessOf(cred, d.groups())
+	if acc.none() {
 		refuse(c, "permission denied: only root, the daemon's user or a member of a target's group may ask")
 		return
 	}
@@ -178,27 +182,56 @@ func (d *daemon) answer(c *net.UnixConn, cred *unix.Ucred) {
 	}
 	switch req.Command {
 	case "status":
-		enc.Encode(Response{Status: d.snapshot()})
+		enc.Encode(Response{Status: d.snapshot().only(acc.may)})
 		return
 	case jobAudit, jobClean:
 	default:
 		enc.Encode(Response{Error: "unknown command " + req.Command + "; use status, audit or clean"})
 		return
 	}
-	reply := make(chan Response, 1)
-	d.control <- &job{kind: req.Command, target: req.Target, trigger: "control", replies: []chan Response{reply}}
+	// A target the caller may not act on is one they do not see.
+	if req.Target != "" && !acc.may(req.Target) {
+		enc.Encode(Response{Error: fmt.Sprintf("no target named %q", req.Target)})
+		return
+	}
+	targets := []string{req.Target}
+	if req.Target == "" && !acc.all {
+		targets = slices.Sorted(maps.Keys(acc.targets))
+	}
+	replies := make([]chan Response, len(targets))
+	for i, name := range targets {
+		replies[i] = make(chan Response, 1)
+		d.control <- &job{kind: req.Command, target: name, trigger: "control", replies: []chan Response{replies[i]}}
+	}
 	// A clean may take long: the client waits, and says so when it stops.
 	c.SetDeadline(time.Time{})
-	enc.Encode(<-reply)
+	var resp Response
+	var errs []string
+	for i, r := range replies {
+		one := <-r
+		if one.Error != "" {
+			errs = append(errs, one.Error)
+		}
+		resp.Outcomes = append(resp.Outcomes, one.Outcomes...)
+		for _, f := range one.Findings {
+			// Machine-wide findings (GOROOT) come with every target's audit.
+			if f.Cache == "" && i == 0 || f.Cache != "" && acc.may(f.Cache) {
+				resp.Findings = append(resp.Findings, f)
+			}
+		}
+	}
+	resp.Error = strings.Join(errs, "; ")
+	enc.Encode(resp)
 }
 
-func (d *daemon) groups() []string {
+// groups maps each target that has a group to it.
+func (d *daemon) groups() map[string]string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var gs []string
+	gs := map[string]string{}
 	for _, t := range d.targets {
 		if t.rt.Group != "" {
-			gs = append(gs, t.rt.Group)
+			gs[t.rt.Name] = t.rt.Group
 		}
 	}
 	return gs

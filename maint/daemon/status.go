@@ -34,6 +34,25 @@ type Status struct {
 	NextAudit time.Time `json:"next_audit"`
 	NextClean time.Time `json:"next_clean"`
 	Updated   time.Time `json:"updated"`
+
+	// runningTarget is the target of the job Running tells of, "" for all.
+	runningTarget string
+}
+
+// only is s with just the targets may allows, and what runs told only
+// when it is about one of them (or all targets).
+func (s *Status) only(may func(target string) bool) *Status {
+	o := *s
+	o.Targets = nil
+	for _, t := range s.Targets {
+		if may(t.Name) {
+			o.Targets = append(o.Targets, t)
+		}
+	}
+	if s.runningTarget != "" && !may(s.runningTarget) {
+		o.Running = ""
+	}
+	return &o
 }
 
 // TargetStatus is one target's figures, limits, runs and open findings.
