@@ -2,17 +2,25 @@ package daemon
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // Status is what `gomaint status` shows: the daemon's own view, answered
@@ -60,6 +68,7 @@ type TargetStatus struct {
 	Name       string `json:"name"`
 	Kind       string `json:"kind"`
 	Path       string `json:"path"`
+	Group      string `json:"group,omitempty"` // who may see and act on it, with root and the daemon's user
 	Bytes      int64  `json:"disk_bytes"`
 	Files      int64  `json:"files"`
 	LimitBytes int64  `json:"limit_bytes"`
@@ -152,8 +161,14 @@ func StateDir(scope config.Scope, getenv func(string) string) string {
 
 const stateFile = "status.json"
 
-// SaveStatus writes s to dir/status.json with safefs.WriteAtomic, so a
-// reader never sees half of it.
+// groupFile holds what members of group gid may see of the status.
+func groupFile(gid string) string { return "status-" + gid + ".json" }
+
+// SaveStatus writes s to dir with safefs.WriteAtomic, so a reader never
+// sees half of it. The file has the control socket's audience: the whole
+// status in status.json, which only the daemon's user can read, and for
+// each group of a target status-GID.json, readable by that group, with the
+// targets of that group alone. Files of groups no target has any more go.
 func SaveStatus(dir string, s *Status) error {
 	if dir == "" {
 		return nil
@@ -161,25 +176,123 @@ func SaveStatus(dir string, s *Status) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
+	if err := saveJSON(dir, stateFile, s, -1); err != nil {
+		return err
+	}
+	keep := map[string]bool{stateFile: true}
+	var errs []error
+	for _, g := range statusGroups(s) {
+		grp, err := user.LookupGroup(g)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("save status for group %s: %w", g, err))
+			continue
+		}
+		gid, _ := strconv.Atoi(grp.Gid)
+		keep[groupFile(grp.Gid)] = true
+		errs = append(errs, saveJSON(dir, groupFile(grp.Gid), s.only(func(name string) bool { return s.groupOf(name) == g }), gid))
+	}
+	return errors.Join(append(errs, removeStale(dir, keep))...)
+}
+
+// statusGroups lists the groups of s's targets, each once.
+func statusGroups(s *Status) []string {
+	var gs []string
+	for _, t := range s.Targets {
+		if t.Group != "" && !slices.Contains(gs, t.Group) {
+			gs = append(gs, t.Group)
+		}
+	}
+	return gs
+}
+
+func (s *Status) groupOf(target string) string {
+	for _, t := range s.Targets {
+		if t.Name == target {
+			return t.Group
+		}
+	}
+	return ""
+}
+
+// saveJSON writes v as dir/name: 0600, or 0640 for group gid (>= 0).
+func saveJSON(dir, name string, v *Status, gid int) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := safefs.WriteAtomic(dir, stateFile, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("save status in %s: %w", dir, err)
+	data = append(data, '\n')
+	if gid < 0 {
+		err = safefs.WriteAtomic(dir, name, data, 0o600)
+	} else {
+		err = safefs.WriteAtomicGroup(dir, name, data, 0o640, gid)
+	}
+	if err != nil {
+		return fmt.Errorf("save status in %s: %w", filepath.Join(dir, name), err)
 	}
 	return nil
 }
 
-// LoadStatus reads the status the daemon saved last.
+// removeStale removes the status-GID.json files of dir not in keep.
+func removeStale(dir string, keep map[string]bool) error {
+	dfd, err := scan.OpenDir(dir)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	defer unix.Close(dfd)
+	names, err := safefs.ReadNames(dfd)
+	if err != nil {
+		return fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "status-") && strings.HasSuffix(n, ".json") && !keep[n] {
+			if err := unix.Unlinkat(dfd, n, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("remove %s: %w", filepath.Join(dir, n), err)
+			}
+		}
+	}
+	return nil
+}
+
+// LoadStatus reads the status the daemon saved last: all of it, or, for a
+// member of targets' groups who may not read that, the parts for their
+// groups.
 func LoadStatus(dir string) (*Status, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	st, err := loadJSON(filepath.Join(dir, stateFile))
+	if !errors.Is(err, fs.ErrPermission) {
+		return st, err
+	}
+	gids, _ := os.Getgroups()
+	gids = append(gids, os.Getgid())
+	var merged *Status
+	for _, gid := range gids {
+		part, gerr := loadJSON(filepath.Join(dir, groupFile(strconv.Itoa(gid))))
+		if gerr != nil {
+			continue
+		}
+		if merged == nil {
+			merged = part
+			continue
+		}
+		for _, t := range part.Targets {
+			if !slices.ContainsFunc(merged.Targets, func(m TargetStatus) bool { return m.Name == t.Name }) {
+				merged.Targets = append(merged.Targets, t)
+			}
+		}
+	}
+	if merged == nil {
+		return nil, fmt.Errorf("%w: the saved status is for root, the daemon's user and members of a target's group", err)
+	}
+	return merged, nil
+}
+
+func loadJSON(path string) (*Status, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var s Status
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, stateFile), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &s, nil
 }

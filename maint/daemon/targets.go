@@ -64,7 +64,7 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 	for _, rt := range resolved {
 		t := &tstate{rt: rt}
 		t.status = old[rt.Name]
-		t.status.Name, t.status.Kind, t.status.Path = rt.Name, string(rt.Kind), rt.Path
+		t.status.Name, t.status.Kind, t.status.Path, t.status.Group = rt.Name, string(rt.Kind), rt.Path, rt.Group
 		t.status.LimitBytes = int64(rt.MaxSize)
 		d.targets = append(d.targets, t)
 	}

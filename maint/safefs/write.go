@@ -24,7 +24,18 @@ import (
 // and renameat replaces whatever stands at name, a link included, never
 // what it points to. Temporary files of name older than an hour, which
 // only a crashed writer leaves, are removed.
-func WriteAtomic(dir, name string, data []byte, perm uint32) (err error) {
+func WriteAtomic(dir, name string, data []byte, perm uint32) error {
+	return writeAtomic(dir, name, data, perm, -1)
+}
+
+// WriteAtomicGroup is WriteAtomic for a file of group gid: the temporary
+// file has its group before it has perm, so that no other group can ever
+// read it.
+func WriteAtomicGroup(dir, name string, data []byte, perm uint32, gid int) error {
+	return writeAtomic(dir, name, data, perm, gid)
+}
+
+func writeAtomic(dir, name string, data []byte, perm uint32, gid int) (err error) {
 	dfd, err := scan.OpenDir(dir)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dir, err)
@@ -44,6 +55,11 @@ func WriteAtomic(dir, name string, data []byte, perm uint32) (err error) {
 			unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
+	if gid >= 0 {
+		if err := unix.Fchown(fd, -1, gid); err != nil {
+			return fmt.Errorf("chgrp %d: %w", gid, err)
+		}
+	}
 	if err := unix.Fchmod(fd, perm); err != nil {
 		return err
 	}
