@@ -239,3 +239,27 @@ func TestHelperControlClient(t *testing.T) {
 	}
 	os.Exit(0)
 }
+
+// TestGateCaps: the overall cap holds across uids, the per-uid cap per
+// uid, and a connection that ends makes room again.
+func TestGateCaps(t *testing.T) {
+	var g gate
+	admitted := 0
+	for uid := uint32(1000); uid < 1000+2*maxConns/maxConnsPerUID; uid++ {
+		for range maxConnsPerUID + 1 {
+			if g.enter(uid) {
+				admitted++
+			}
+		}
+	}
+	if admitted != maxConns {
+		t.Errorf("admitted %d connections of many uids; want the overall cap %d", admitted, maxConns)
+	}
+	g.leave(1000)
+	if g.enter(1001) {
+		t.Error("uid 1001 got a connection beyond its cap after uid 1000 left")
+	}
+	if !g.enter(1000) {
+		t.Error("uid 1000 could not reconnect after one of its connections ended")
+	}
+}
