@@ -35,6 +35,9 @@ func TestOthersCannotHoldLocks(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&0o077 != 0 {
 		t.Errorf("lock directory %s: %v, mode %v; want no access for others", dir, err, fi.Mode())
 	}
+	if fi, err := os.Stat(filepath.Dir(dir)); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("runtime directory %s, made for the lock directory: %v, mode %v; want 0755 (the socket's)", filepath.Dir(dir), err, fi.Mode())
+	}
 	if fi, err := os.Stat(names[0]); err != nil || fi.Mode().Perm()&0o077 != 0 {
 		t.Errorf("lock file %s: %v, mode %v; want no access for others", names[0], err, fi.Mode())
 	}

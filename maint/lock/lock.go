@@ -6,6 +6,7 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,7 +72,12 @@ func Acquire(dir string, root int, target string, wait time.Duration) (func(), e
 		return nil, fmt.Errorf("lock %s: the cache root: %w", target, err)
 	}
 	name := fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The runtime directory above is the control socket's too, which
+	// others must reach: only the lock directory itself is private.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("runtime directory: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	dfd, err := openTrusted(dir, true)

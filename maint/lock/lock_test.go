@@ -82,3 +82,20 @@ func TestUntrustedDirectory(t *testing.T) {
 		t.Error("a lock file was made in the untrusted directory")
 	}
 }
+
+// TestExistingDirectoryMadePrivate: a lock directory of ours that others
+// may enter (made by an older gomaint, or by hand) is made 0700.
+func TestExistingDirectoryMadePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "locks")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	release, err := Acquire(dir, cacheRoot(t), "build", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("lock directory after Acquire: %v, mode %v; want 0700", err, fi.Mode())
+	}
+}
