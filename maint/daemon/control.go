@@ -193,11 +193,14 @@ func (a access) may(target string) bool { return a.all || a.targets[target] }
 
 func (a access) none() bool { return !a.all && len(a.targets) == 0 }
 
+// trusted: root and the daemon's own user, who may do everything.
+func trusted(cred *unix.Ucred) bool { return cred.Uid == 0 || int(cred.Uid) == os.Getuid() }
+
 // accessOf decides for the peer cred, given each target's group (targets
 // without a group are for root and the daemon's user only). Membership is
 // the user database's, plus the gid the peer runs with.
 func accessOf(cred *unix.Ucred, groups map[string]string) access {
-	if cred.Uid == 0 || int(cred.Uid) == os.Getuid() {
+	if trusted(cred) {
 		return access{all: true}
 	}
 	var member []string

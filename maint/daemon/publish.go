@@ -108,13 +108,13 @@ func (d *daemon) serveControl(l *net.UnixListener) {
 			c.Close()
 			continue
 		}
-		trusted := cred.Uid == 0 || int(cred.Uid) == os.Getuid()
-		if !trusted && !g.enter(cred.Uid) {
+		capped := !trusted(cred)
+		if capped && !g.enter(cred.Uid) {
 			refuse(c, fmt.Sprintf("too many connections from uid %d (at most %d each, %d in all); try again when they end", cred.Uid, maxConnsPerUID, maxConns))
 			continue
 		}
 		go func() {
-			if !trusted {
+			if capped {
 				defer g.leave(cred.Uid)
 			}
 			d.answer(c, cred)
