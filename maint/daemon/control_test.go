@@ -198,7 +198,7 @@ func TestHelperControlClient(t *testing.T) {
 		c.Write([]byte(args[2] + "\n"))
 		fmt.Println(answer(c, 60*time.Second))
 	case "silent":
-		fmt.Println(answer(dial(), 3*time.Second))
+		fmt.Println(answer(dial(), 5*time.Second))
 	case "stream":
 		n, _ := strconv.Atoi(args[2])
 		c := dial()
@@ -213,7 +213,7 @@ func TestHelperControlClient(t *testing.T) {
 			}
 		}
 		fmt.Println(sent)
-		fmt.Println(answer(c, 3*time.Second))
+		fmt.Println(answer(c, 10*time.Second))
 	case "hold":
 		n, _ := strconv.Atoi(args[2])
 		conns := make([]net.Conn, n)
@@ -227,7 +227,8 @@ func TestHelperControlClient(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var resp Response
-				c.SetReadDeadline(time.Now().Add(time.Second))
+				// Long enough for a loaded machine to accept all of them.
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
 				if err := json.NewDecoder(c).Decode(&resp); err == nil && strings.Contains(resp.Error, "too many connections") {
 					refused.Add(1)
 				}
