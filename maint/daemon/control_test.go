@@ -123,7 +123,7 @@ func TestControlConnectionCaps(t *testing.T) {
 	if want := fmt.Sprintf("refused %d\n", 12-maxConnsPerUID); got != want {
 		t.Errorf("12 idle connections of one user: %q; want %q", got, want)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if _, err := Ask(ctx, d.socket, Request{Command: "status"}); err != nil {
 		t.Errorf("root, while a member holds connections: %v", err)
