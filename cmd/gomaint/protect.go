@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/gomaint/gomaint/maint/protect"
+	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
@@ -35,24 +35,24 @@ func cmdProtect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	for _, rt := range resolved {
 		switch {
 		case rt.Path == "":
-			fmt.Fprintf(stdout, "%-7s has no cache path; nothing to protect\n", rt.Name)
+			safetext.Fprintf(stdout, "%-7s has no cache path; nothing to protect\n", rt.Name)
 		case !protect.Needed(rt.Path):
-			fmt.Fprintf(stdout, "%-7s %s: protected by the packaged tmpfiles.d/gomaint.conf\n", rt.Name, rt.Path)
+			safetext.Fprintf(stdout, "%-7s %s: protected by the packaged tmpfiles.d/gomaint.conf\n", rt.Name, rt.Path)
 		default:
 			ex = append(ex, protect.Exclusion{Target: rt.Name, Path: rt.Path})
 		}
 	}
 	changed, err := protect.Apply(file, ex, *dryRun)
 	if err != nil {
-		fmt.Fprintf(stderr, "gomaint protect: %s: %v\n", file, err)
+		safetext.Fprintf(stderr, "gomaint protect: %s: %v\n", file, err)
 		return exitFindings
 	}
 	verb := map[bool]string{false: "wrote", true: "would write"}[*dryRun]
 	for _, e := range ex {
 		if changed {
-			fmt.Fprintf(stdout, "%-7s %s: %s \"x %s\" to %s\n", e.Target, e.Path, verb, e.Path, file)
+			safetext.Fprintf(stdout, "%-7s %s: %s \"x %s\" to %s\n", e.Target, e.Path, verb, e.Path, file)
 		} else {
-			fmt.Fprintf(stdout, "%-7s %s: already excluded in %s\n", e.Target, e.Path, file)
+			safetext.Fprintf(stdout, "%-7s %s: already excluded in %s\n", e.Target, e.Path, file)
 		}
 	}
 	if !c.system {
@@ -69,7 +69,7 @@ func warnSystemRules(ctx context.Context, w io.Writer, ex []protect.Exclusion) {
 	}
 	for _, e := range ex {
 		if v := tmpfiles.Judge(rules, e.Path); !v.Protected() {
-			fmt.Fprintf(w, "        but the system rule %s:%d (%s %s) also cleans it; as root: echo 'x %s' | sudo tee -a %s\n",
+			safetext.Fprintf(w, "        but the system rule %s:%d (%s %s) also cleans it; as root: echo 'x %s' | sudo tee -a %s\n",
 				v.Cleaner.File, v.Cleaner.Line, v.Cleaner.Type, v.Cleaner.Path, e.Path, protect.SystemFile)
 		}
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomaint/gomaint/maint/testenv"
+)
+
+// Names a cache's users choose: one forges a line of gomaint's stderr
+// format, one clears the terminal (issue 13 item 10).
+const (
+	forgedName = "zz\ngomaint: error: goroot: GOROOT_MISSING forged"
+	clearName  = "\x1b[2J"
+)
+
+// controlChar returns the first control character of out other than the
+// newline that ends each line, or -1.
+func controlChar(out string) int {
+	return strings.IndexFunc(out, func(r rune) bool { return (r < ' ' && r != '\n') || (r >= 0x7f && r < 0xa0) })
+}
+
+// TestHostileNamesEscaped: audit's text report and its stderr event lines
+// print both names escaped, each within its own line; --json keeps them
+// exact (encoding/json escapes them itself).
+func TestHostileNamesEscaped(t *testing.T) {
+	dir := testenv.RealCaches(t)
+	cache := filepath.Join(dir, "gocache")
+	for _, n := range []string{forgedName, clearName} {
+		if err := os.WriteFile(filepath.Join(cache, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := writeConfig(t, fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", cache))
+	r := gomaint(t, nil, "audit", "--config", f, "--log", "stderr")
+	for name, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+		if i := controlChar(out); i >= 0 {
+			t.Errorf("%s holds control character %q at %d:\n%s", name, out[i], i, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "gomaint: error: goroot: GOROOT_MISSING forged") {
+				t.Errorf("%s: a name forged a line: %q", name, line)
+			}
+		}
+		if !strings.Contains(out, `zz\ngomaint: error: goroot: GOROOT_MISSING forged`) || !strings.Contains(out, `\x1b[2J`) {
+			t.Errorf("%s does not show the names escaped:\n%s", name, out)
+		}
+	}
+	r = gomaint(t, nil, "audit", "--config", f, "--json", "--log", "none")
+	var rep struct {
+		Findings []struct{ Code, Detail string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	exact := false
+	for _, fd := range rep.Findings {
+		exact = exact || fd.Code == "UNEXPECTED_ENTRY" && strings.Contains(fd.Detail, forgedName) && strings.Contains(fd.Detail, clearName)
+	}
+	if !exact || controlChar(r.stdout) >= 0 {
+		t.Errorf("--json lost the exact names or printed them raw:\n%s", r.stdout)
+	}
+}
