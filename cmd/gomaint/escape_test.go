@@ -65,3 +65,24 @@ func TestHostileNamesEscaped(t *testing.T) {
 		t.Errorf("--json lost the exact names or printed them raw:\n%s", r.stdout)
 	}
 }
+
+// TestProtectRefusesControlCharacters: a cache path holding a newline is
+// refused with exit 78 and a message naming the target and the path
+// (escaped); the other target is still written, quoted.
+func TestProtectRefusesControlCharacters(t *testing.T) {
+	dir := testenv.Dir(t)
+	good, evil := filepath.Join(dir, "go cache"), filepath.Join(dir, "x\nf+ /pwned")
+	for _, d := range []string{good, evil} {
+		os.Mkdir(d, 0o755)
+	}
+	f := writeConfig(t, fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n[[target]]\nname = \"mod\"\nkind = \"mod\"\npath = %q\n", good, evil))
+	env := []string{"XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
+	r := gomaint(t, env, "protect", "--config", f, "--log", "none")
+	data, _ := os.ReadFile(filepath.Join(dir, "config", "user-tmpfiles.d", "gomaint.conf"))
+	if r.code != 78 || !strings.Contains(r.stderr, `target mod: path "`+dir+`/x\nf+ /pwned" holds a control character (\n)`) || controlChar(r.stderr) >= 0 {
+		t.Errorf("%+v", r)
+	}
+	if !strings.Contains(string(data), "\nx \""+good+"\"\n") || strings.Contains(string(data), "pwned") {
+		t.Errorf("file:\n%s", data)
+	}
+}
