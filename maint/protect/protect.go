@@ -131,7 +131,8 @@ func Render(existing []byte, ex []Exclusion) (data []byte, dropped []string, err
 				afterMarker = true
 				continue
 			}
-			if !(afterMarker && strings.HasPrefix(strings.TrimSpace(line), "x ")) {
+			own := afterMarker && strings.HasPrefix(strings.TrimSpace(line), "x ")
+			if !own && strings.TrimSpace(line) != "" {
 				dropped = append(dropped, line)
 			}
 			afterMarker = false

@@ -47,7 +47,7 @@ func TestRenderDropsLegacyTail(t *testing.T) {
 	old := "# Written by `gomaint protect`: caches that systemd-tmpfiles must not clean.\n" +
 		"# gomaint rewrites only the lines after its \"# gomaint protect: target\" comments.\n" +
 		"x /srv/admin\n" +
-		"# gomaint protect: target build\nx /srv/go\nf+ /root/pwned 0644 root root - owned\n"
+		"# gomaint protect: target build\nx /srv/go\nf+ /root/pwned 0644 root root - owned\n\n"
 	got, dropped, err := Render([]byte(old), []Exclusion{{"build", "/srv/go"}})
 	if err != nil {
 		t.Fatal(err)
