@@ -8,7 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/repair"
 	"github.com/gomaint/gomaint/maint/testenv"
+	"github.com/gomaint/gomaint/maint/trim"
 )
 
 // Names a cache's users choose: one forges a line of gomaint's stderr
@@ -84,5 +90,24 @@ func TestProtectRefusesControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "\nx \""+good+"\"\n") || strings.Contains(string(data), "pwned") {
 		t.Errorf("file:\n%s", data)
+	}
+}
+
+// TestReportsEscapeNames: fix's, clean's and status's text reports print
+// the names they carry (samples, first errors, findings) escaped too.
+func TestReportsEscapeNames(t *testing.T) {
+	var b strings.Builder
+	bad := forgedName + clearName
+	printRepair(&b, repair.Outcome{Target: "build", Path: "/c", Result: &repair.Result{Links: facts.Sample{Count: 1, Paths: []string{bad}}}}, true, true)
+	printOutcome(&b, clean.Outcome{Target: "build", Path: "/c", Result: &trim.Result{Failed: 1, FirstError: "unlink " + bad}}, false)
+	printOutcome(&b, clean.Outcome{Target: "mod", Path: "/m", Error: bad}, false)
+	printStatus(&b, &daemon.Status{Targets: []daemon.TargetStatus{{Name: "build", Path: "/c", Error: bad,
+		Findings: []audit.Finding{{Code: "UNEXPECTED_ENTRY", Severity: audit.Warning, Detail: bad}}}}}, true)
+	out := b.String()
+	if i := controlChar(out); i >= 0 {
+		t.Errorf("control character %q at %d:\n%s", out[i], i, out)
+	}
+	if n := strings.Count(out, `zz\ngomaint: error: goroot: GOROOT_MISSING forged\x1b[2J`); n != 5 {
+		t.Errorf("%d escaped names, want 5:\n%s", n, out)
 	}
 }
