@@ -97,10 +97,9 @@ func Fprintln(w io.Writer, args ...any) (int, error) { return fmt.Fprintln(w, wr
 func wrap(args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
-		switch a.(type) {
-		case Raw:
-			out[i] = string(a.(Raw))
-		default:
+		if raw, ok := a.(Raw); ok {
+			out[i] = string(raw)
+		} else {
 			out[i] = escaped{a}
 		}
 	}
@@ -112,16 +111,15 @@ func wrap(args []any) []any {
 type escaped struct{ v any }
 
 func (e escaped) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 's', 'v':
-		text := fmt.Sprintf("%"+string(verb), e.v)
-		if f.Flag('+') || f.Flag('#') {
-			text = fmt.Sprintf(fmt.FormatString(f, verb), e.v)
-			_, _ = io.WriteString(f, Escape(text))
-			return
-		}
-		fmt.Fprintf(f, fmt.FormatString(f, 's'), Escape(text))
-	default:
+	if verb != 's' && verb != 'v' {
 		fmt.Fprintf(f, fmt.FormatString(f, verb), e.v)
+		return
 	}
+	plain := "%"
+	for _, flag := range "+#" {
+		if f.Flag(int(flag)) {
+			plain += string(flag)
+		}
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, 's'), Escape(fmt.Sprintf(plain+string(verb), e.v)))
 }

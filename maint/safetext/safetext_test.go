@@ -89,3 +89,12 @@ func TestShellQuoteWithRealBash(t *testing.T) {
 		}
 	}
 }
+
+func TestFprintfFlags(t *testing.T) {
+	var b bytes.Buffer
+	v := struct{ N string }{"a\nb"}
+	Fprintf(&b, "%+v|%#v|%5.2s|%x|%5d", v, "q\x1b", "xyz", "\n", 7)
+	if want := `{N:a\nb}|"q\x1b"|   xy|0a|    7`; b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+}
