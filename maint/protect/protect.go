@@ -56,10 +56,12 @@ const Packaged = "/var/cache/go"
 type Exclusion struct{ Target, Path string }
 
 // Line returns the tmpfiles.d line that excludes exactly path and what is
-// below it. tmpfiles.d(5) reads the path field with C-style escapes inside
-// double quotes, then expands %-specifiers, and matches `x` paths as globs
-// (fnmatch): so glob characters and backslashes get a backslash for
-// fnmatch, % becomes %%, and `"` and `\` get a backslash for the quoting.
+// below it. systemd-tmpfiles takes the path field out of its quotes (a
+// backslash quoting the next character), then expands %-specifiers, and
+// matches `x` paths as globs (fnmatch): so glob characters and backslashes
+// get a backslash for fnmatch, % becomes %%, and `"` and `\` get a
+// backslash for the quoting. Those two escapes read the same whether or not
+// a systemd also undoes C escapes there, as tmpfiles.d(5) says it may.
 // Other bytes, non-UTF-8 ones too, are read as they are. A control
 // character cannot be written: a newline or carriage return would end the
 // line, and systemd would run what follows as a line of its own.
