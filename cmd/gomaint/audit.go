@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -29,7 +30,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	threshold, err := audit.ParseSeverity(*failOn)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomaint audit: --fail-on:", err)
+		safetext.Fprintln(stderr, "gomaint audit: --fail-on:", err)
 		return exitUsage
 	}
 	sink, cfg, code := c.load(fs)
@@ -50,7 +51,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintln(stderr, "gomaint audit:", err)
+			safetext.Fprintln(stderr, "gomaint audit:", err)
 		}
 	} else {
 		printReport(stdout, rep, terminal)
@@ -95,7 +96,7 @@ func progress(w io.Writer, verb string) func(string, *atomic.Int64) func() {
 					}
 					return
 				case <-t.C:
-					fmt.Fprintf(w, "\r\033[K%s %s: %d entries", verb, name, n.Load())
+					safetext.Fprintf(w, "\r\033[K%s %s: %d entries", verb, name, n.Load())
 					shown = true
 					t.Reset(200 * time.Millisecond)
 				}
@@ -109,23 +110,24 @@ func progress(w io.Writer, verb string) func(string, *atomic.Int64) func() {
 var colours = map[audit.Severity]string{audit.Error: "\033[31m", audit.Warning: "\033[33m", audit.Info: "\033[36m"}
 
 func printReport(w io.Writer, rep *audit.Report, colour bool) {
-	paint := func(s audit.Severity, text string) string {
+	// paint escapes text itself: the colour codes around it are gomaint's.
+	paint := func(s audit.Severity, text string) safetext.Raw {
 		if !colour {
-			return text
+			return safetext.Raw(safetext.Escape(text))
 		}
-		return colours[s] + text + "\033[0m"
+		return safetext.Raw(colours[s] + safetext.Escape(text) + "\033[0m")
 	}
 	g := rep.GOROOT
 	if g.OK {
-		fmt.Fprintf(w, "GOROOT  %s (%s)\n", g.Path, g.Version)
+		safetext.Fprintf(w, "GOROOT  %s (%s)\n", g.Path, g.Version)
 	} else {
-		fmt.Fprintf(w, "GOROOT  %s\n", paint(audit.Error, g.Reason))
+		safetext.Fprintf(w, "GOROOT  %s\n", paint(audit.Error, g.Reason))
 	}
 	for _, c := range rep.Caches {
-		fmt.Fprintf(w, "%-7s %s\n", c.Name, orNone(c.Path))
+		safetext.Fprintf(w, "%-7s %s\n", c.Name, orNone(c.Path))
 		switch {
 		case c.Facts == nil && !c.Exists && c.Path != "":
-			fmt.Fprintf(w, "        does not exist yet (go creates it on first use)\n")
+			safetext.Fprintf(w, "        does not exist yet (go creates it on first use)\n")
 		case c.Facts == nil:
 		default:
 			f := c.Facts
@@ -133,30 +135,30 @@ func printReport(w io.Writer, rep *audit.Report, colour bool) {
 			if c.LimitBytes > 0 {
 				limit = "limit " + config.FormatSize(c.LimitBytes)
 			}
-			fmt.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
+			safetext.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
 				config.FormatSize(f.DiskBytes), config.FormatSize(f.Bytes), f.Files, f.Dirs, limit, c.Owner)
-			fmt.Fprintf(w, "        %s\n", layoutLine(c.Kind, f.Layout.Actions, f.Layout.Outputs, f.Layout.ExecDirs,
+			safetext.Fprintf(w, "        %s\n", layoutLine(c.Kind, f.Layout.Actions, f.Layout.Outputs, f.Layout.ExecDirs,
 				f.Layout.Versions, f.Layout.Downloads, f.Layout.Toolchains, f.Layout.VCSDirs))
 			if f.Files > 0 {
-				fmt.Fprintf(w, "        last used %s .. %s\n", day(f.OldestUnix), day(f.NewestUnix))
+				safetext.Fprintf(w, "        last used %s .. %s\n", day(f.OldestUnix), day(f.NewestUnix))
 			}
-			fmt.Fprintf(w, "        %s at %s (%s), %s and %d inodes free\n",
+			safetext.Fprintf(w, "        %s at %s (%s), %s and %d inodes free\n",
 				c.FS.Type, c.FS.MountPoint, strings.Join(c.FS.Options, ","), config.FormatSize(c.FS.FreeBytes), c.FS.FreeInodes)
 		}
 	}
-	fmt.Fprintln(w)
+	safetext.Fprintln(w)
 	if len(rep.Findings) == 0 {
-		fmt.Fprintln(w, "No findings: the caches and GOROOT are healthy.")
+		safetext.Fprintln(w, "No findings: the caches and GOROOT are healthy.")
 		return
 	}
-	fmt.Fprintf(w, "%d findings:\n", len(rep.Findings))
+	safetext.Fprintf(w, "%d findings:\n", len(rep.Findings))
 	for _, f := range rep.Findings {
 		where := f.Cache
 		if where == "" {
 			where = "goroot"
 		}
-		fmt.Fprintf(w, "  %s %s [%s] %s\n", paint(f.Severity, fmt.Sprintf("%-7s", f.Severity)), f.Code, where, f.Detail)
-		fmt.Fprintf(w, "          fix: %s\n", f.Fix)
+		safetext.Fprintf(w, "  %s %s [%s] %s\n", paint(f.Severity, fmt.Sprintf("%-7s", f.Severity)), f.Code, where, f.Detail)
+		safetext.Fprintf(w, "          fix: %s\n", f.Fix)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 // cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
@@ -37,7 +37,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *expect != "" {
 		if _, ok := config.ParseGoVersion(*expect); !ok {
-			fmt.Fprintf(stderr, "gomaint check goroot: --expect-version %q is not a Go version such as go1.22\n", *expect)
+			safetext.Fprintf(stderr, "gomaint check goroot: --expect-version %q is not a Go version such as go1.22\n", *expect)
 			return exitUsage
 		}
 		req.ExpectVersion = *expect
@@ -52,9 +52,9 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(res)
 	} else if res.OK {
-		fmt.Fprintf(stdout, "GOROOT %s is usable: %s\n", res.Path, res.Version)
+		safetext.Fprintf(stdout, "GOROOT %s is usable: %s\n", res.Path, res.Version)
 	} else {
-		fmt.Fprintf(stderr, "gomaint: %s: %s; fix: %s\n", res.Code, res.Reason, res.Fix)
+		safetext.Fprintf(stderr, "gomaint: %s: %s; fix: %s\n", res.Code, res.Reason, res.Fix)
 	}
 	if !res.OK {
 		return exitConfig
@@ -64,7 +64,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 
 func cmdConfig(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "check" && args[0] != "show") {
-		fmt.Fprintln(stderr, "gomaint: usage: gomaint config check [FILE] | gomaint config show")
+		safetext.Fprintln(stderr, "gomaint: usage: gomaint config check [FILE] | gomaint config show")
 		return exitUsage
 	}
 	var c common
@@ -77,7 +77,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 	if args[0] == "check" && len(pos) == 1 {
 		c.config = pos[0]
 	} else if len(pos) > 0 {
-		fmt.Fprintf(stderr, "gomaint config %s: unexpected argument %q\n", args[0], pos[len(pos)-1])
+		safetext.Fprintf(stderr, "gomaint config %s: unexpected argument %q\n", args[0], pos[len(pos)-1])
 		return exitUsage
 	}
 	_, cfg, code := c.load(fs)
@@ -85,12 +85,12 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if args[0] == "check" {
-		fmt.Fprintf(stdout, "%s: ok, %d targets\n", configName(cfg), len(cfg.Targets))
+		safetext.Fprintf(stdout, "%s: ok, %d targets\n", configName(cfg), len(cfg.Targets))
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "# effective %s configuration, from %s\n", cfg.Scope, configName(cfg))
+	safetext.Fprintf(stdout, "# effective %s configuration, from %s\n", cfg.Scope, configName(cfg))
 	if err := toml.NewEncoder(stdout).Encode(cfg); err != nil {
-		fmt.Fprintln(stderr, "gomaint config show:", err)
+		safetext.Fprintln(stderr, "gomaint config show:", err)
 		return exitConfig
 	}
 	return exitOK

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/trim"
 )
 
@@ -33,7 +33,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *maxSize != "" {
 		s, err := config.ParseSize(*maxSize)
 		if err != nil || s == 0 {
-			fmt.Fprintf(stderr, "gomaint clean: --max-size: %v\n", orZero(err, "must be above 0"))
+			safetext.Fprintf(stderr, "gomaint clean: --max-size: %v\n", orZero(err, "must be above 0"))
 			return exitUsage
 		}
 		req.MaxSize = int64(s)
@@ -41,7 +41,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *maxAge != "" {
 		d, err := config.ParseDuration(*maxAge)
 		if err != nil || time.Duration(d) < config.MinMinAge {
-			fmt.Fprintf(stderr, "gomaint clean: --max-age: %v\n", orZero(err, "must be at least 1h"))
+			safetext.Fprintf(stderr, "gomaint clean: --max-age: %v\n", orZero(err, "must be at least 1h"))
 			return exitUsage
 		}
 		req.MaxAge = time.Duration(d)
@@ -74,7 +74,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					trim.Removal
 				}{t, r})
 			} else {
-				fmt.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
+				safetext.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
 			}
 		}
 	}
@@ -110,24 +110,24 @@ func handOff(ctx context.Context, c *common, name string, asJSON bool, stdout, s
 	case errors.Is(err, daemon.ErrNoDaemon):
 		return 0, false
 	case errors.Is(err, daemon.ErrNoAnswer):
-		fmt.Fprintf(stderr, "gomaint clean: %v; the clean may be partial: run it again\n", err)
+		safetext.Fprintf(stderr, "gomaint clean: %v; the clean may be partial: run it again\n", err)
 		return exitFindings, true
 	case err != nil && resp == nil:
-		fmt.Fprintf(stderr, "gomaint clean: the daemon did not take the clean (%v); cleaning here\n", err)
+		safetext.Fprintf(stderr, "gomaint clean: the daemon did not take the clean (%v); cleaning here\n", err)
 		return 0, false
 	case err != nil:
-		fmt.Fprintln(stderr, "gomaint clean: the daemon refused:", err)
+		safetext.Fprintln(stderr, "gomaint clean: the daemon refused:", err)
 		return exitFindings, true
 	}
 	if !asJSON {
-		fmt.Fprintln(stdout, "cleaned by the running gomaint daemon:")
+		safetext.Fprintln(stdout, "cleaned by the running gomaint daemon:")
 	}
 	return printOutcomes(stdout, resp.Outcomes, asJSON, false), true
 }
 
 func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {
 	if o.Result == nil {
-		fmt.Fprintf(w, "%-7s %s: not cleaned: %s\n", o.Target, orNone(o.Path), o.Error)
+		safetext.Fprintf(w, "%-7s %s: not cleaned: %s\n", o.Target, orNone(o.Path), o.Error)
 		return
 	}
 	r := o.Result
@@ -135,22 +135,22 @@ func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {
 	if dryRun {
 		verb = "would remove"
 	}
-	fmt.Fprintf(w, "%-7s %s: %s %s in %d files", o.Target, orNone(o.Path), verb, config.FormatSize(r.FreedBytes), r.Files)
+	safetext.Fprintf(w, "%-7s %s: %s %s in %d files", o.Target, orNone(o.Path), verb, config.FormatSize(r.FreedBytes), r.Files)
 	if r.Versions > 0 {
-		fmt.Fprintf(w, " (%d module versions)", r.Versions)
+		safetext.Fprintf(w, " (%d module versions)", r.Versions)
 	}
-	fmt.Fprintf(w, "; %s -> %s; policy %s\n", config.FormatSize(r.BytesBefore), config.FormatSize(r.BytesAfter), r.Policy)
+	safetext.Fprintf(w, "; %s -> %s; policy %s\n", config.FormatSize(r.BytesBefore), config.FormatSize(r.BytesAfter), r.Policy)
 	if r.Skipped > 0 {
-		fmt.Fprintf(w, "        skipped %d in use by go (lock held)\n", r.Skipped)
+		safetext.Fprintf(w, "        skipped %d in use by go (lock held)\n", r.Skipped)
 	}
 	if r.Blocked != "" {
-		fmt.Fprintf(w, "        still over its limit: %s\n", r.Blocked)
+		safetext.Fprintf(w, "        still over its limit: %s\n", r.Blocked)
 	}
 	if r.AtimeNote != "" {
-		fmt.Fprintf(w, "        note: %s\n", r.AtimeNote)
+		safetext.Fprintf(w, "        note: %s\n", r.AtimeNote)
 	}
 	if r.Failed > 0 {
-		fmt.Fprintf(w, "        %d removals failed, first: %s\n", r.Failed, r.FirstError)
+		safetext.Fprintf(w, "        %d removals failed, first: %s\n", r.Failed, r.FirstError)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/repair"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -46,7 +46,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				}{t, ch})
 				return
 			}
-			fmt.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
+			safetext.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
 		}
 	}
 	code = exitOK
@@ -67,20 +67,20 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
 	if o.Result == nil {
-		fmt.Fprintf(w, "%-7s %s: not repaired: %s\n", o.Target, orNone(o.Path), o.Error)
+		safetext.Fprintf(w, "%-7s %s: not repaired: %s\n", o.Target, orNone(o.Path), o.Error)
 		return
 	}
 	verb := "gave"
 	if dryRun {
 		verb = "would give"
 	}
-	fmt.Fprintf(w, "%-7s %s: %s %d entries back to their owner and corrected %d modes\n", o.Target, orNone(o.Path), verb, o.Owners, o.Modes)
+	safetext.Fprintf(w, "%-7s %s: %s %d entries back to their owner and corrected %d modes\n", o.Target, orNone(o.Path), verb, o.Owners, o.Modes)
 	if o.NeedRoot > 0 {
 		flag := ""
 		if system {
 			flag = " --system"
 		}
-		fmt.Fprintf(w, "        %d entries belong to other users and need root: sudo gomaint fix%s --target %s\n", o.NeedRoot, flag, o.Target)
+		safetext.Fprintf(w, "        %d entries belong to other users and need root: sudo gomaint fix%s --target %s\n", o.NeedRoot, flag, o.Target)
 	}
 	for _, s := range []struct {
 		what string
@@ -96,7 +96,7 @@ func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
 		{"changes that failed", o.Failed.Count, o.Failed.Paths},
 	} {
 		if s.n > 0 {
-			fmt.Fprintf(w, "        %d %s, e.g. %s\n", s.n, s.what, strings.Join(s.eg, ", "))
+			safetext.Fprintf(w, "        %d %s, e.g. %s\n", s.n, s.what, strings.Join(s.eg, ", "))
 		}
 	}
 }

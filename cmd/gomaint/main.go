@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 )
 
@@ -85,20 +86,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdStatus(ctx, rest, stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
-			fmt.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")
+			safetext.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")
 			return exitUsage
 		}
 		return cmdCheckGOROOT(ctx, rest[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(rest, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "gomaint", versionString())
+		safetext.Fprintln(stdout, "gomaint", versionString())
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "gomaint: unknown command %q\n\n%s", cmd, usage)
+	safetext.Fprintf(stderr, "gomaint: unknown command %q\n\n%s", cmd, safetext.Raw(usage))
 	return exitUsage
 }
 
@@ -150,7 +151,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 func parseNoArgs(fs *flag.FlagSet, args []string) bool {
 	pos, err := parse(fs, args)
 	if err == nil && len(pos) > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[0])
+		safetext.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[0])
 	}
 	return err == nil && len(pos) == 0
 }
@@ -161,7 +162,7 @@ func parseNoArgs(fs *flag.FlagSet, args []string) bool {
 func (c *common) load(fs *flag.FlagSet) (journal.Sink, *config.Config, int) {
 	sink, err := sinkFor(c.log)
 	if err != nil {
-		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
+		safetext.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
 		return nil, nil, exitUsage
 	}
 	cfg, ok := loadConfig(c, sink, fs.Output())
@@ -177,7 +178,7 @@ func selectTarget(fs *flag.FlagSet, cfg *config.Config, name string) bool {
 	if name == "" || target.Select(cfg, name) {
 		return true
 	}
-	fmt.Fprintf(fs.Output(), "%s: no target named %q in %s\n", fs.Name(), name, configName(cfg))
+	safetext.Fprintf(fs.Output(), "%s: no target named %q in %s\n", fs.Name(), name, configName(cfg))
 	return false
 }
 
@@ -189,7 +190,7 @@ func loadConfig(c *common, sink journal.Sink, stderr io.Writer) (*config.Config,
 		return cfg, true
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(stderr, "gomaint: "+line)
+		safetext.Fprintln(stderr, "gomaint: "+line)
 	}
 	journal.Emit(sink, journal.Event{Type: journal.ConfigInvalid, Priority: journal.Err,
 		Message: "configuration rejected: " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: journal.ConfigFields(err)})

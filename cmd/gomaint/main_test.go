@@ -300,7 +300,7 @@ func TestProtectCLI(t *testing.T) {
 	r := gomaint(t, env, "protect", "--config", f, "--log", "none")
 	conf := filepath.Join(dir, "config", "user-tmpfiles.d", "gomaint.conf")
 	data, _ := os.ReadFile(conf)
-	if r.code != 0 || !strings.Contains(r.stdout, "wrote \"x "+cache+"\"") || !strings.Contains(string(data), "\nx "+cache+"\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "wrote x \""+cache+"\"") || !strings.Contains(string(data), "\nx \""+cache+"\"\n") {
 		t.Fatalf("%+v\n%s", r, data)
 	}
 	if r = gomaint(t, env, "protect", "--config", f, "--log", "none"); !strings.Contains(r.stdout, "already excluded") {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 // cmdServe runs the daemon until SIGTERM or SIGINT.
@@ -20,7 +20,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	sink, err := sinkFor(c.log)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomaint serve:", err)
+		safetext.Fprintln(stderr, "gomaint serve:", err)
 		return exitUsage
 	}
 	if _, quiet := sink.(journal.Discard); quiet && c.log == "auto" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 // exitNotRunning is what `gomaint status` returns when no daemon runs,
@@ -37,14 +38,14 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case errors.Is(err, daemon.ErrNoDaemon):
 		dir := daemon.StateDir(c.scope(), os.Getenv)
 		if st, err = daemon.LoadStatus(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintln(stderr, "gomaint status:", err)
+			safetext.Fprintln(stderr, "gomaint status:", err)
 		}
 		if st == nil && !*asJSON {
-			fmt.Fprintf(stdout, "no gomaint daemon is running (no socket at %s), and none has saved a status in %s\n", sock, dir)
-			fmt.Fprintf(stdout, "start it with: systemctl %sstart gomaint\n", map[bool]string{true: "", false: "--user "}[c.system])
+			safetext.Fprintf(stdout, "no gomaint daemon is running (no socket at %s), and none has saved a status in %s\n", sock, dir)
+			safetext.Fprintf(stdout, "start it with: systemctl %sstart gomaint\n", map[bool]string{true: "", false: "--user "}[c.system])
 		}
 	default:
-		fmt.Fprintln(stderr, "gomaint status:", err)
+		safetext.Fprintln(stderr, "gomaint status:", err)
 		return exitConfig
 	}
 	if *asJSON {
@@ -54,7 +55,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}{running, st})
 	} else if st != nil {
 		if !running {
-			fmt.Fprintf(stdout, "no gomaint daemon is running; its last status, saved %s:\n\n", st.Updated.Format("2006-01-02 15:04:05"))
+			safetext.Fprintf(stdout, "no gomaint daemon is running; its last status, saved %s:\n\n", st.Updated.Format("2006-01-02 15:04:05"))
 		}
 		printStatus(stdout, st, running)
 	}
@@ -69,12 +70,12 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 	if !running {
 		state = "was " + state
 	}
-	fmt.Fprintf(w, "daemon  pid %d, %s, version %s, started %s\n", st.PID, state, st.Version, st.Started.Format("2006-01-02 15:04"))
-	fmt.Fprintf(w, "config  %s (%s scope)\n", st.Config, st.Scope)
+	safetext.Fprintf(w, "daemon  pid %d, %s, version %s, started %s\n", st.PID, state, st.Version, st.Started.Format("2006-01-02 15:04"))
+	safetext.Fprintf(w, "config  %s (%s scope)\n", st.Config, st.Scope)
 	if st.GOROOT.OK {
-		fmt.Fprintf(w, "GOROOT  %s (%s)\n", st.GOROOT.Path, st.GOROOT.Version)
+		safetext.Fprintf(w, "GOROOT  %s (%s)\n", st.GOROOT.Path, st.GOROOT.Version)
 	} else if st.GOROOT.Code != "" {
-		fmt.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
+		safetext.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
 	}
 	for _, t := range st.Targets {
 		size := fmt.Sprintf("%s in %d files", config.FormatSize(t.Bytes), t.Files)
@@ -87,29 +88,29 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 		if t.Watched {
 			how = "live"
 		}
-		fmt.Fprintf(w, "%-7s %s: %s (%s)\n", t.Name, orNone(t.Path), size, how)
-		fmt.Fprintf(w, "        last audit %s, last clean %s", when(t.LastAudit), when(t.LastClean))
+		safetext.Fprintf(w, "%-7s %s: %s (%s)\n", t.Name, orNone(t.Path), size, how)
+		safetext.Fprintf(w, "        last audit %s, last clean %s", when(t.LastAudit), when(t.LastClean))
 		if t.LastCleanResult != "" {
-			fmt.Fprintf(w, " (%s)", t.LastCleanResult)
+			safetext.Fprintf(w, " (%s)", t.LastCleanResult)
 		}
-		fmt.Fprintln(w)
+		safetext.Fprintln(w)
 		if t.UsesRecorded > 0 {
-			fmt.Fprintf(w, "        %d uses recorded for the group\n", t.UsesRecorded)
+			safetext.Fprintf(w, "        %d uses recorded for the group\n", t.UsesRecorded)
 		}
 		if t.Error != "" {
-			fmt.Fprintf(w, "        error: %s\n", t.Error)
+			safetext.Fprintf(w, "        error: %s\n", t.Error)
 		}
 		for _, f := range t.Findings {
-			fmt.Fprintf(w, "        %-7s %s: %s\n", f.Severity, f.Code, f.Detail)
+			safetext.Fprintf(w, "        %-7s %s: %s\n", f.Severity, f.Code, f.Detail)
 		}
 	}
 	nextClean := when(st.NextClean)
 	if st.NextClean.IsZero() {
 		nextClean = "not scheduled here (gomaint-clean.timer cleans)"
 	}
-	fmt.Fprintf(w, "next    audit %s, clean %s\n", when(st.NextAudit), nextClean)
+	safetext.Fprintf(w, "next    audit %s, clean %s\n", when(st.NextAudit), nextClean)
 	if st.Running != "" {
-		fmt.Fprintf(w, "now     %s\n", st.Running)
+		safetext.Fprintf(w, "now     %s\n", st.Running)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/protect"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
 
@@ -35,7 +36,10 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 	if c.Scope == config.User {
 		fix = "gomaint protect"
 		if !r.User { // a user's exclusions do not bind the system's cleaning
-			fix = fmt.Sprintf("echo 'x %s' | sudo tee -a /etc/tmpfiles.d/gomaint-local.conf", cache.Path)
+			fix = "rename the cache: its path holds a control character, which no tmpfiles.d line can name"
+			if line, err := protect.Line(cache.Path); err == nil { // quoted and escaped as tmpfiles.d reads it
+				fix = fmt.Sprintf("echo %s | sudo tee -a %s", shellQuote(line), protect.SystemFile)
+			}
 		}
 	}
 	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,

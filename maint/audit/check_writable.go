@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 func init() { register(checkWritable) }
@@ -60,10 +62,6 @@ func quoteAll(root string, rel []string) []string {
 	return out
 }
 
-// shellQuote quotes a path for a copy-and-paste command line.
-func shellQuote(s string) string {
-	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-@+=:,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shellQuote quotes a path for a copy-and-paste command line; a name with
+// control characters gets $'...', which reads the same once escaped.
+func shellQuote(s string) string { return safetext.ShellQuote(s) }

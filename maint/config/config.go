@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -197,9 +196,12 @@ func Load(scope Scope, explicit string, getenv func(string) string) (*Config, er
 			file = UserFile(getenv)
 		}
 	}
-	data, err := os.ReadFile(file)
+	data, err := readTrusted(file)
 	if explicit == "" && (file == "" || errors.Is(err, fs.ErrNotExist)) {
 		return Default(scope), nil
+	}
+	if refused := (*Error)(nil); errors.As(err, &refused) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, &Error{File: file, Reason: fmt.Sprintf("cannot read: %v", unwrapPath(err))}

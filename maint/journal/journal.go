@@ -18,6 +18,8 @@ import (
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/journal"
+
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 // Priority is a syslog priority.
@@ -81,7 +83,8 @@ type Journald struct{}
 
 func (Journald) Send(e Event) error { return journal.Send(e.Message, e.Priority, e.Fields) }
 
-// Lines writes events as readable lines, for when there is no journal.
+// Lines writes events as readable lines, one per event, for when there is
+// no journal.
 type Lines struct {
 	mu sync.Mutex
 	W  io.Writer
@@ -98,9 +101,11 @@ func (l *Lines) Send(e Event) error {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "gomaint: %s: %s: %s", priorityNames[e.Priority], e.Type.Event, e.Message)
+	// Messages and fields carry names from the caches: escaped, so that
+	// each event stays one line and no terminal escape gets through.
+	fmt.Fprintf(&b, "gomaint: %s: %s: %s", priorityNames[e.Priority], e.Type.Event, safetext.Escape(e.Message))
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%s", strings.TrimPrefix(k, "GOMAINT_"), strconv.Quote(e.Fields[k]))
+		fmt.Fprintf(&b, " %s=%s", strings.TrimPrefix(k, "GOMAINT_"), safetext.Quote(e.Fields[k]))
 	}
 	b.WriteByte('\n')
 	l.mu.Lock()

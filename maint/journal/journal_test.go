@@ -115,3 +115,18 @@ func TestLines(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// TestLinesEscapeNames: entry names come from users; in the stderr format
+// a name with a newline must not forge a second event line, and one with
+// terminal escapes must not reach the terminal raw (issue 13 item 10).
+func TestLinesEscapeNames(t *testing.T) {
+	forged := "zz\ngomaint: error: goroot: GOROOT_MISSING forged"
+	var b bytes.Buffer
+	Emit(&Lines{W: &b}, Event{Type: Findings["UNEXPECTED_ENTRY"], Priority: Warning, Message: "UNEXPECTED_ENTRY: " + forged,
+		Fields: map[string]string{"GOMAINT_PATH": "/c/\x1b[2J" + forged}})
+	want := `gomaint: warning: finding: UNEXPECTED_ENTRY: zz\ngomaint: error: goroot: GOROOT_MISSING forged` +
+		` PATH="/c/\x1b[2Jzz\ngomaint: error: goroot: GOROOT_MISSING forged"` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+}

@@ -1,6 +1,7 @@
 package protect
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,17 +12,153 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/testenv"
+	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
 
-func TestRenderKeepsOtherLines(t *testing.T) {
-	old := []byte("# mine\nx /srv/other\n" + Marker + "build\nx /old/build\nd /srv/keep 0755 - - -\n")
-	got := string(Render(old, []Exclusion{{"build", "/new/build"}, {"mod", "/new/mod"}}))
-	want := "# mine\nx /srv/other\nd /srv/keep 0755 - - -\n" + Marker + "build\nx /new/build\n" + Marker + "mod\nx /new/mod\n"
-	if got != want {
+// TestRenderRegeneratesItsBlock: lines outside gomaint's block stay where
+// they are; the block is written anew from the exclusions, so nothing that
+// was in it survives, and a second render changes nothing.
+func TestRenderRegeneratesItsBlock(t *testing.T) {
+	old := "# mine\nx /srv/other\n" + Begin + "\nx \"/old/build\"\nf+ /root/pwned\n" + End + "\nd /srv/keep 0755 - - -\n"
+	ex := []Exclusion{{"build", "/new/build"}, {"mod", "/new/mod"}}
+	got, dropped, err := Render([]byte(old), ex)
+	if err != nil || len(dropped) != 0 {
+		t.Fatal(err, dropped)
+	}
+	want := "# mine\nx /srv/other\n" + Begin + "\n" + header + "# target build\nx \"/new/build\"\n# target mod\nx \"/new/mod\"\n" + End +
+		"\nd /srv/keep 0755 - - -\n"
+	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if again := string(Render([]byte(got), []Exclusion{{"build", "/new/build"}, {"mod", "/new/mod"}})); again != got {
+	if again, _, _ := Render(got, ex); string(again) != string(got) {
 		t.Errorf("not idempotent:\n%s", again)
+	}
+	if empty, _, _ := Render(got, nil); strings.Contains(string(empty), "/new/") {
+		t.Errorf("a target gone from the configuration kept its line:\n%s", empty)
+	}
+}
+
+// TestRenderDropsLegacyTail: the old format put a marker before each x
+// line and replaced only the line after it, so a line injected through a
+// path with a newline survived every later run. gomaint always appended its
+// lines at the end: from the first old marker on, the file is gomaint's,
+// and what is not an x line there is dropped and reported.
+func TestRenderDropsLegacyTail(t *testing.T) {
+	old := "# Written by `gomaint protect`: caches that systemd-tmpfiles must not clean.\n" +
+		"# gomaint rewrites only the lines after its \"# gomaint protect: target\" comments.\n" +
+		"x /srv/admin\n" +
+		"# gomaint protect: target build\nx /srv/go\nf+ /root/pwned 0644 root root - owned\n\n"
+	got, dropped, err := Render([]byte(old), []Exclusion{{"build", "/srv/go"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "pwned") || strings.Contains(string(got), "rewrites only") || !strings.HasPrefix(string(got), "x /srv/admin\n"+Begin) {
+		t.Errorf("got\n%s", got)
+	}
+	if len(dropped) != 1 || !strings.HasPrefix(dropped[0], "f+ /root/pwned") {
+		t.Errorf("dropped %q", dropped)
+	}
+}
+
+// TestLineRefusesControlCharacters: a newline (or any control character)
+// in a path would end the tmpfiles.d line; such a path is refused.
+func TestLineRefusesControlCharacters(t *testing.T) {
+	for _, p := range []string{"/srv/go\nf+ /root/pwned", "/srv/a\rb", "/srv/\x1b[2J", "/srv/tab\there", "/srv/c1\u0085", "/srv/nul\x00"} {
+		_, err := Line(p)
+		if err == nil || !strings.Contains(err.Error(), "control character") || strings.ContainsAny(err.Error(), "\n\r\x1b\t\x00") {
+			t.Errorf("Line(%q): %v", p, err)
+		}
+	}
+	if _, err := Line("relative/path"); err == nil {
+		t.Error("a relative path was accepted")
+	}
+	if _, _, err := Render(nil, []Exclusion{{"build", "/srv/go\nf+ /root/pwned"}}); err == nil || !strings.Contains(err.Error(), "build") {
+		t.Errorf("Render: %v", err)
+	}
+}
+
+// realRoot makes a scratch root for systemd-tmpfiles --root with an
+// etc/tmpfiles.d directory.
+func realRoot(t *testing.T) (root, confDir string) {
+	testenv.Command(t, "systemd-tmpfiles")
+	root = testenv.Dir(t)
+	confDir = filepath.Join(root, "etc", "tmpfiles.d")
+	if err := os.MkdirAll(confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root, confDir
+}
+
+// TestInjectionCreatesNothing: with the real systemd-tmpfiles --create, a
+// cache path holding a newline and an f+ line creates no file, neither
+// when protect writes the file nor from a line an old version left behind.
+func TestInjectionCreatesNothing(t *testing.T) {
+	root, confDir := realRoot(t)
+	file := filepath.Join(confDir, "gomaint-local.conf")
+	if _, _, err := Apply(file, []Exclusion{{"build", "/srv/go\nf+ /pwned 0644 - - - owned"}}, false); err == nil {
+		t.Error("a path with a newline was written")
+	}
+	legacy := Marker + "build\nx /srv/go\nf+ /pwned2 0644 - - - owned\n"
+	if err := os.WriteFile(file, []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Apply(file, []Exclusion{{"build", "/srv/go"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, nil, "", "systemd-tmpfiles", "--root="+root, "--create")
+	for _, f := range []string{"pwned", "pwned2"} {
+		if _, err := os.Lstat(filepath.Join(root, f)); err == nil {
+			data, _ := os.ReadFile(file)
+			t.Errorf("systemd-tmpfiles --create made /%s from:\n%s", f, data)
+		}
+	}
+}
+
+// TestOddPathsProtectedExactly: caches whose names hold a space, %, glob
+// characters, quotes, a backslash or bytes that are not UTF-8 are each
+// protected from the real systemd-tmpfiles --clean, and nothing more is:
+// "st*r" must not shield its sibling "stXr". The maint/tmpfiles reader,
+// fed the real --cat-config, agrees on every one.
+func TestOddPathsProtectedExactly(t *testing.T) {
+	root, confDir := realRoot(t)
+	protected := []string{"/srv/go cache", "/srv/a%b", "/srv/%h", "/srv/st*r", "/srv/br[a]", "/srv/qm?", `/srv/bs\l`, `/srv/q"t`, "/srv/sq'x",
+		"/srv/n\xffn", "/srv/\u00e9t\u00e9", "/srv/ lead"}
+	siblings := []string{"/srv/stXr", "/srv/bra", "/srv/qmX", "/srv/bsl", "/srv/go"}
+	old := time.Now().Add(-10 * 24 * time.Hour)
+	for _, d := range append(append([]string{}, protected...), siblings...) {
+		p := filepath.Join(root, d, "sub")
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(p, "f"), []byte("x"), 0o644)
+		os.Chtimes(filepath.Join(p, "f"), old, old)
+	}
+	os.WriteFile(filepath.Join(confDir, "aging.conf"), []byte("e /srv - - - am:1d\n"), 0o644)
+	var ex []Exclusion
+	for i, p := range protected {
+		ex = append(ex, Exclusion{fmt.Sprintf("t%d", i), p})
+	}
+	if _, _, err := Apply(filepath.Join(confDir, "gomaint-local.conf"), ex, false); err != nil {
+		t.Fatal(err)
+	}
+	cat := testenv.Run(t, []string{"SYSTEMD_PAGER=cat", "PATH=" + os.Getenv("PATH")}, "", "systemd-tmpfiles", "--root="+root, "--cat-config")
+	rules := tmpfiles.Parse([]byte(cat), tmpfiles.SystemSpecifiers())
+	testenv.Run(t, nil, "", "systemd-tmpfiles", "--root="+root, "--clean")
+	for _, d := range protected {
+		if _, err := os.Stat(filepath.Join(root, d, "sub", "f")); err != nil {
+			t.Errorf("%q was cleaned", d)
+		}
+		if v := tmpfiles.Judge(rules, d); !v.Protected() {
+			t.Errorf("the reader says %q is cleaned by %v", d, v.Cleaner)
+		}
+	}
+	for _, d := range siblings {
+		if _, err := os.Stat(filepath.Join(root, d, "sub", "f")); err == nil {
+			t.Errorf("%q was kept: an exclusion matched more than its own path", d)
+		}
+		if v := tmpfiles.Judge(rules, d); v.Protected() {
+			t.Errorf("the reader says %q is protected", d)
+		}
 	}
 }
 
@@ -49,10 +186,10 @@ func TestProtectAgainstRealTmpfiles(t *testing.T) {
 		return map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "config"), "HOME": dir}[k]
 	}
 	file := UserFile(getenv)
-	if changed, err := Apply(file, []Exclusion{{"build", cache}}, false); err != nil || !changed {
+	if changed, _, err := Apply(file, []Exclusion{{"build", cache}}, false); err != nil || !changed {
 		t.Fatalf("Apply: %v %v", changed, err)
 	}
-	if changed, _ := Apply(file, []Exclusion{{"build", cache}}, false); changed {
+	if changed, _, _ := Apply(file, []Exclusion{{"build", cache}}, false); changed {
 		t.Error("second Apply changed the file")
 	}
 	cmd := exec.Command("systemd-tmpfiles", "--user", "--clean")

@@ -29,13 +29,21 @@ func TestJudgeAgreesWithSystemdTmpfiles(t *testing.T) {
 		"d ROOT/aged/mid/own2 0755 - - -",     // at any depth
 		"d ROOT/aged/selfaged 0755 - - mM:1d", // its own age cleans it
 		"e ROOT/other - - - mM:1d",
+		// Quoting and escapes as tmpfiles.d(5) reads them (issue 13 item 2).
+		`x "ROOT/aged/sp ace"`,          // a quoted space
+		`x ROOT/aged/mid"dle q"uote`,    // quotes within a field
+		`x "ROOT/aged/pc%%t"`,           // %% is a literal %
+		`x ROOT/aged/esc\x41pe`,         // no C escape: escx41pe
+		`x "ROOT/aged/st\\*r"`,          // fnmatch's \* is a literal *
+		`d "ROOT/aged/lit*" 0755 - - -`, // d names one path: no glob
 	}
 	text := strings.ReplaceAll(strings.Join(lines, "\n")+"\n", "ROOT", root)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dirs := []string{"aged/plain", "aged/own", "aged/own/sub", "aged/globz", "aged/keep", "aged/keep/sub", "aged/half",
-		"aged/mid/own2", "aged/mid/plain", "aged/selfaged", "aged/selfaged/sub", "other/x", "elsewhere"}
+		"aged/mid/own2", "aged/mid/plain", "aged/selfaged", "aged/selfaged/sub", "other/x", "elsewhere",
+		"aged/sp ace", "aged/middle quote", "aged/pc%t", "aged/escx41pe", "aged/escApe", "aged/st*r", "aged/stXr", "aged/lit*", "aged/litX"}
 	for _, d := range dirs {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -82,11 +82,11 @@ func Parse(out []byte, spec Specifiers) []Rule {
 		if t == "" || t[0] == '#' {
 			continue
 		}
-		f := strings.Fields(t)
-		if len(f) < 2 {
-			continue
+		f, err := fields(t, 6)
+		if err != nil || len(f) < 2 {
+			continue // systemd-tmpfiles ignores the line too
 		}
-		r := Rule{Type: strings.TrimRight(f[0], "!-=~^+"), Path: spec.expand(unquote(f[1])), File: file, Line: line}
+		r := Rule{Type: strings.TrimRight(f[0], "!-=~^+"), Path: spec.expand(f[1]), File: file, Line: line}
 		if len(f) >= 6 {
 			r.Age = f[5]
 		}
@@ -95,11 +95,19 @@ func Parse(out []byte, spec Specifiers) []Rule {
 	return rules
 }
 
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		return s[1 : len(s)-1]
+// globTypes are the line types whose path is a glob (fnmatch, where a
+// backslash makes the next character literal); the others name one path
+// exactly. An x line is a glob even without *, ? or [.
+var globTypes = map[string]bool{"w": true, "e": true, "x": true, "X": true, "r": true, "R": true, "z": true, "Z": true,
+	"t": true, "T": true, "h": true, "H": true, "a": true, "A": true}
+
+// matches reports whether the rule names path p.
+func (r *Rule) matches(p string) bool {
+	if !globTypes[r.Type] {
+		return r.Path == p
 	}
-	return s
+	ok, _ := path.Match(r.Path, p)
+	return ok
 }
 
 func (s Specifiers) expand(p string) string {
@@ -164,7 +172,7 @@ func Judge(rules []Rule, p string) Verdict {
 func judge(rules []Rule, user bool, p string) Verdict {
 	for i := range rules {
 		r := &rules[i]
-		if r.User == user && (r.Type == "D" || r.Type == "R") && matchesSelfOrAncestor(r.Path, p) {
+		if r.User == user && (r.Type == "D" || r.Type == "R") && r.matchesSelfOrAncestor(p) {
 			return Verdict{Cleaner: r, AtBoot: true}
 		}
 	}
@@ -175,7 +183,7 @@ func judge(rules []Rule, user bool, p string) Verdict {
 			if r.User != user {
 				continue
 			}
-			if ok, _ := path.Match(r.Path, q); !ok {
+			if !r.matches(q) {
 				continue
 			}
 			if ages[r.Type] && r.Age != "" && r.Age != "-" {
@@ -189,10 +197,10 @@ func judge(rules []Rule, user bool, p string) Verdict {
 	}
 }
 
-// matchesSelfOrAncestor reports whether glob matches p or a directory above it.
-func matchesSelfOrAncestor(glob, p string) bool {
+// matchesSelfOrAncestor reports whether the rule names p or a directory above it.
+func (r *Rule) matchesSelfOrAncestor(p string) bool {
 	for q := p; ; q = path.Dir(q) {
-		if ok, _ := path.Match(glob, q); ok {
+		if r.matches(q) {
 			return true
 		}
 		if q == "/" || q == "." {

@@ -1,6 +1,9 @@
 package tmpfiles
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const catConfig = `# /usr/lib/tmpfiles.d/tmp.conf
 #  comment
@@ -74,5 +77,30 @@ func TestJudgeSeparatesRuns(t *testing.T) {
 	}
 	if v := Judge(rules, "/home/a/tmp/go"); v.Protected() || !v.Cleaner.User {
 		t.Errorf("a system x line kept a user's aging away: %+v", v)
+	}
+}
+
+// TestFieldsLikeSystemd: fields are split as systemd's extract_first_word
+// with EXTRACT_UNQUOTE (as the real one reads them: see fields); a line it
+// refuses is dropped.
+func TestFieldsLikeSystemd(t *testing.T) {
+	for line, want := range map[string][]string{
+		`x "/srv/go cache"`:              {"x", "/srv/go cache"},
+		`x '/srv/a b' - - -`:             {"x", "/srv/a b", "-", "-", "-"},
+		`x /srv/mid"dle q"uote`:          {"x", "/srv/middle quote"},
+		`x "/srv/q\"t\\b"`:               {"x", `/srv/q"t\b`},
+		`x /srv/\x41\ b`:                 {"x", "/srv/x41 b"},
+		"d\t/srv/x   0755 a b 10d arg s": {"d", "/srv/x", "0755", "a", "b", "10d"},
+		`x "/srv/open`:                   nil,
+		`x /srv/bad\`:                    nil,
+	} {
+		got, err := fields(line, 6)
+		if (want == nil) != (err != nil) || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("fields(%q) = %q, %v; want %q", line, got, err, want)
+		}
+	}
+	rules := Parse([]byte("# /etc/tmpfiles.d/q.conf\nx \"/srv/go cache\"\nx \"/srv/bad\n"), SystemSpecifiers())
+	if len(rules) != 1 || rules[0].Path != "/srv/go cache" {
+		t.Errorf("%+v", rules)
 	}
 }
