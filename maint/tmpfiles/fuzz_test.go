@@ -20,8 +20,8 @@ func FuzzParse(f *testing.F) {
 		}
 		lines := bytes.Count(out, []byte("\n")) + 1
 		for _, r := range rules {
-			if r.Type == "" || strings.ContainsAny(r.Type[len(r.Type)-1:], "!-=~^+") {
-				t.Errorf("rule %+v: type %q is empty or keeps a modifier", r, r.Type)
+			if len(r.Type) != 1 || !strings.Contains(ruleTypes, r.Type) {
+				t.Errorf("rule %+v: type %q is not one systemd-tmpfiles reads", r, r.Type)
 			}
 			if r.Line < 1 || r.Line > lines {
 				t.Errorf("rule %+v: line %d outside the %d lines of the input", r, r.Line, lines)
