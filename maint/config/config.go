@@ -13,8 +13,10 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Scope says whose caches a command works on.
@@ -346,7 +348,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(oneLine(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
@@ -354,23 +356,48 @@ func (e *Error) Error() string {
 	if e.Key != "" {
 		b.WriteString(displayKey(e.Key) + ": ")
 	}
-	b.WriteString(e.Reason)
+	b.WriteString(oneLine(e.Reason))
 	return b.String()
 }
 
-// displayKey turns "target.1.max_size" into "target[1].max_size".
+// oneLine escapes control characters (the TOML library quotes the
+// input in its messages as it is), so that every error is one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r) // '\n'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// displayKey turns "target.1.max_size" into "target[1].max_size", and
+// quotes a part that is not a bare TOML key, so that an error stays one
+// line whatever key the file has.
 func displayKey(k string) string {
 	parts := strings.Split(k, ".")
 	var b strings.Builder
 	for i, p := range parts {
-		if i > 0 && p != "" && p[0] >= '0' && p[0] <= '9' {
+		if i > 0 && parts[i-1] == "target" && p != "" && strings.Trim(p, "0123456789") == "" {
 			b.WriteString("[" + p + "]")
 			continue
 		}
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		if !bareKey.MatchString(p) {
+			p = strconv.Quote(p)
+		}
 		b.WriteString(p)
 	}
 	return b.String()
 }
+
+var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

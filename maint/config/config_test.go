@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestParseSize(t *testing.T) {
@@ -331,5 +334,27 @@ f.toml:22: target.low_disk_percent: incompatible types: TOML value has type stri
 		if err == nil || err.Error() != want {
 			t.Fatalf("parse %d:\n%v\nwant\n%s", i, err, want)
 		}
+	}
+}
+
+// TestShownConfigMeansTheSame: `gomaint config show` prints the effective
+// configuration; read back, it must be the same configuration, not one
+// rounded to a display unit (1.5GB is not "1.4GiB").
+func TestShownConfigMeansTheSame(t *testing.T) {
+	data := "[daemon]\njitter = \"90s\"\n[[target]]\nname = \"b\"\nkind = \"build\"\nmax_size = \"1.5GB\"\nlow_water = 1200000000\nmin_age = \"1h0m0.5s\"\nmax_age = \"1.5d\"\n"
+	c, err := Parse(User, "f.toml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(User, "f.toml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if !reflect.DeepEqual(again, c) {
+		t.Errorf("shown as\n%s\nread back as %+v, want %+v", b.String(), again.Targets, c.Targets)
 	}
 }

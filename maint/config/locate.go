@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -32,7 +33,11 @@ func locate(data []byte) *locator {
 			l.lines[table] = n + 1
 		default:
 			key, _, ok := strings.Cut(line, "=")
-			key = strings.Trim(strings.TrimSpace(key), `"'`)
+			key = strings.TrimSpace(key)
+			if u, err := strconv.Unquote(key); err == nil && key[0] == '"' {
+				key = u // a basic string key: TOML's escapes are Go's
+			}
+			key = strings.Trim(key, `"'`)
 			if !ok || key == "" || strings.HasPrefix(key, "#") {
 				continue
 			}

@@ -63,7 +63,15 @@ func (z *Size) UnmarshalTOML(v any) error {
 	return fmt.Errorf("a size must be an integer (bytes) or a string such as \"10GiB\", not %T", v)
 }
 
-func (z Size) MarshalText() ([]byte, error) { return []byte(FormatSize(int64(z))), nil }
+// MarshalText writes the size so that it reads back exactly (`config
+// show`): in IEC units when they are exact, else in bytes.
+func (z Size) MarshalText() ([]byte, error) {
+	s := FormatSize(int64(z))
+	if back, err := ParseSize(s); err != nil || back != z {
+		s = strconv.FormatInt(int64(z), 10)
+	}
+	return []byte(s), nil
+}
 
 // FormatSize prints bytes in IEC units with at most one decimal, exactly
 // when the value is a whole number of a unit.
