@@ -193,6 +193,9 @@ func TestRejections(t *testing.T) {
 		{"bad schedule", "[daemon]\naudit_schedule = \"every hour\"\n", "f.toml:2: daemon.audit_schedule: \"every hour\": expected exactly 5 fields"},
 		{"cron field range", "[daemon]\nclean_schedule = \"61 3 * * *\"\n", "f.toml:2: daemon.clean_schedule: \"61 3 * * *\": end of range (61) above maximum (59)"},
 		{"relative metrics dir", "\n[daemon]\nmetrics_dir = \"prom\"\n", "f.toml:3: daemon.metrics_dir: \"prom\" is relative"},
+		{"goroot not a table", "goroot = 5\n", "f.toml:1: goroot: must be a table: write [goroot] above its keys"},
+		{"target not an array", "[target]\nname = \"b\"\n", "f.toml:1: target: must be tables: write [[target]] above the keys of each target"},
+		{"target not a table", "target = [1]\n", "f.toml:1: target: must be a table: write [[target]] above its keys"},
 		{"system needs paths", "[[target]]\nname = \"b\"\nkind = \"build\"\n", "f.toml:1: target[0].path: empty in the system configuration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

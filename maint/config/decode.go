@@ -3,7 +3,6 @@ package config
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
@@ -68,9 +67,17 @@ func decodeFile(c *Config, file string, data []byte, loc *locator) []*Error {
 // name is the key as printed ("target"), at the key the locator finds it
 // under ("target.1").
 func (d *decoder) table(p toml.Primitive, dst any, name, at string) {
+	// The library decodes a value that is not a table (target = [1]) into
+	// a map as an empty one, without an error: look at the value first.
+	var value any
+	d.md.PrimitiveDecode(p, &value) // cannot fail: any takes every value
 	var keys map[string]toml.Primitive
-	if err := d.md.PrimitiveDecode(p, &keys); err != nil {
-		d.add(name, at, fmt.Sprintf("must be a table: write [%s] above its keys", name), nil)
+	if !isTable(value) || d.md.PrimitiveDecode(p, &keys) != nil {
+		header := "[" + name + "]"
+		if name == "target" {
+			header = "[[target]]"
+		}
+		d.add(name, at, "must be a table: write "+header+" above its keys", nil)
 		return
 	}
 	v := reflect.ValueOf(dst).Elem()
@@ -91,6 +98,11 @@ func (d *decoder) table(p toml.Primitive, dst any, name, at string) {
 			d.add(name+"."+key, at+"."+key, "", err)
 		}
 	}
+}
+
+func isTable(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
 }
 
 func (d *decoder) unknown(name, at string) {
