@@ -92,7 +92,8 @@ func TestFormatSize(t *testing.T) {
 }
 
 func TestGoVersion(t *testing.T) {
-	older := [][2]string{{"go1.21.9", "go1.22"}, {"go1.22rc1", "go1.22.0"}, {"go1.22", "go1.22.1"}, {"go1.9", "go1.10"}}
+	older := [][2]string{{"go1.21.9", "go1.22"}, {"go1.22rc1", "go1.22.0"}, {"go1.22", "go1.22.1"}, {"go1.9", "go1.10"},
+		{"go1.22rc9", "go1.22rc10"}, {"go1.22beta2", "go1.22rc1"}}
 	for _, p := range older {
 		a, ok1 := ParseGoVersion(p[0])
 		b, ok2 := ParseGoVersion(p[1])
@@ -100,7 +101,7 @@ func TestGoVersion(t *testing.T) {
 			t.Errorf("%s should be older than %s", p[0], p[1])
 		}
 	}
-	for _, bad := range []string{"go1", "1.x", "go1.22.3.4", "go1.22alpha"} {
+	for _, bad := range []string{"go1", "1.x", "go1.22.3.4", "go1.22alpha", "go+1.22", "go1.-2", "go1.22rc", "go1.22rcx", "go1.22beta", "go1.22 rc1"} {
 		if _, ok := ParseGoVersion(bad); ok {
 			t.Errorf("ParseGoVersion(%q) accepted", bad)
 		}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,8 +112,12 @@ func checkAccepted(t *testing.T, c *Config) {
 	}
 }
 
-// FuzzValue: a size, duration or schedule as written in a file parses
-// without a panic to a value in range, or is refused with a reason.
+// goVersion is what a Go release is called, written independently of
+// ParseGoVersion: go1.22, go1.22.3, go1.23rc1, go1.21beta2.
+var goVersion = regexp.MustCompile(`^(go)?[0-9]+\.[0-9]+(\.[0-9]+)?((rc|beta)[0-9]+)?$`)
+
+// FuzzValue: a size, duration, schedule or Go version as written in a
+// file parses without a panic to a value in range, or is refused.
 func FuzzValue(f *testing.F) {
 	for _, s := range []string{"10GiB", "1.5 GiB", "9223372036854775807", "8388608TiB", "30d", "NaNd", "1e300d", "106752d",
 		"0 3 * * *", "0 0 30 2 *", "@every 0s", "@every 90m", "TZ=UTC", "CRON_TZ=Asia/Tokyo 0 3 * * *"} {
@@ -130,6 +135,11 @@ func FuzzValue(f *testing.F) {
 		if d, err := ParseDuration(s); err == nil && d < 0 {
 			t.Errorf("ParseDuration(%q) = %d", s, d)
 		}
+		if v, ok := ParseGoVersion(s); ok != (goVersion.MatchString(strings.TrimSpace(s)) && fitsInt(s)) {
+			t.Errorf("ParseGoVersion(%q) = %+v, %v: not what Go calls its releases", s, v, ok)
+		} else if ok && (v.Less(v) || !v.Less(GoVersion{Major: v.Major, Minor: v.Minor, Patch: v.Patch + 1})) {
+			t.Errorf("ParseGoVersion(%q) = %+v: out of order with itself or the next patch", s, v)
+		}
 		if sc, err := ParseSchedule(s); err == nil && sc != nil {
 			now := time.Now()
 			if next := sc.Next(now); !next.After(now) {
@@ -137,4 +147,14 @@ func FuzzValue(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fitsInt reports whether every number in s fits an int.
+func fitsInt(s string) bool {
+	for _, n := range regexp.MustCompile(`[0-9]+`).FindAllString(s, -1) {
+		if _, err := strconv.Atoi(n); err != nil {
+			return false
+		}
+	}
+	return true
 }
