@@ -43,6 +43,11 @@ go vet ./...
 go vet -tags e2e ./packaging/e2e/
 go vet -tags storm ./maint/daemon/
 go test -race -count=1 ./...
+# The fuzz targets, 5s each on new inputs (their seed corpora in
+# testdata/fuzz ran above, with everything they have found).
+for fuzz in maint/config:FuzzParse maint/config:FuzzValue maint/tmpfiles:FuzzParse maint/layout:FuzzEntry maint/daemon:FuzzControlDecode maint/discover:FuzzGoEnv; do
+  go test -run='^$' -fuzz="^${fuzz#*:}\$" -fuzztime=5s "./${fuzz%%:*}"
+done
 # The daemon's growth storm measures how fast it trims: alone, no race
 # detector. It is a race against the writer, so a loaded machine gets three
 # attempts; a daemon that does not keep up fails all three.

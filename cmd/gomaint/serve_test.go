@@ -189,7 +189,8 @@ path = %q
 func TestServeNotifyProtocol(t *testing.T) {
 	n := newNotifySocket(t)
 	prom := t.TempDir()
-	cfg, build, _ := twoTargets(t, fmt.Sprintf("[daemon]\naudit_schedule = \"@every 2s\"\njitter = \"0s\"\nmetrics_dir = %q\n", prom))
+	// Every minute: the shortest schedule a configuration may have.
+	cfg, build, _ := twoTargets(t, fmt.Sprintf("[daemon]\naudit_schedule = \"* * * * *\"\njitter = \"0s\"\nmetrics_dir = %q\n", prom))
 	env := serveEnv(t, n, "WATCHDOG_USEC=200000")
 	d := startServe(t, env, "--config", cfg)
 
@@ -201,8 +202,8 @@ func TestServeNotifyProtocol(t *testing.T) {
 	if m := n.until(t, "STATUS=", 10*time.Second); !strings.Contains(m, "last audit") {
 		t.Errorf("status after the first audit: %q", m)
 	}
-	// The schedule runs an audit every 2 s; its events are journaled.
-	n.until(t, "running audit of all targets (schedule)", 10*time.Second)
+	// The schedule runs an audit at the next minute; its events are journaled.
+	n.until(t, "running audit of all targets (schedule)", 65*time.Second)
 	n.until(t, "STATUS=", 10*time.Second) // its end
 	if !d.logged("audit: build cache "+build, 2, 5*time.Second) {
 		t.Errorf("fewer than 2 audit events for the build cache after a scheduled run")

@@ -15,8 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
+	"unicode"
 )
 
 // Scope says whose caches a command works on.
@@ -217,68 +216,31 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// raw mirrors the file: targets stay undecoded until each is laid over the
-// default target, so omitted keys keep their defaults.
-type raw struct {
-	GOROOT  GOROOT           `toml:"goroot"`
-	Daemon  Daemon           `toml:"daemon"`
-	Targets []toml.Primitive `toml:"target"`
-}
-
 // Parse decodes and validates data read from file.
 func Parse(scope Scope, file string, data []byte) (*Config, error) {
 	c := Default(scope)
 	c.File = file
 	loc := locate(data)
-	r := raw{GOROOT: c.GOROOT, Daemon: c.Daemon}
-	md, err := toml.Decode(string(data), &r)
-	if err != nil {
-		return nil, decodeError(file, err)
+	if errs := decodeFile(c, file, data, loc); len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
-	c.GOROOT, c.Daemon = r.GOROOT, r.Daemon
-	if len(r.Targets) > 0 {
-		c.Targets = nil
-	}
-	var errs []error
-	for i, p := range r.Targets {
-		t := defaultTarget("", "", "")
-		if err := md.PrimitiveDecode(p, &t); err != nil {
-			e := decodeError(file, err)
-			if e.Line == 0 {
-				e.Line = loc.table("target", i)
-			}
-			errs = append(errs, e)
-			continue
-		}
-		c.Targets = append(c.Targets, t)
-	}
-	for _, k := range md.Undecoded() {
-		errs = append(errs, &Error{File: file, Line: loc.key(k), Key: k.String(),
-			Reason: "unknown key; see `gomaint config show` for the keys gomaint reads"})
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	for _, v := range c.validate() {
+	errs := c.validate()
+	for _, v := range errs {
 		v.File, v.Line = file, loc.line(v.Key)
-		errs = append(errs, v)
 	}
-	return c, errors.Join(errs...)
+	sortByLine(errs)
+	return c, joinErrors(errs)
 }
 
-// typeError is how the decoder words a value of the wrong type.
-var typeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
-
-func decodeError(file string, err error) *Error {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Reason: pe.Message}
+func joinErrors(errs []*Error) error {
+	if len(errs) == 0 {
+		return nil
 	}
-	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Key: m[2], Reason: m[3]}
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
 	}
-	return &Error{File: file, Reason: err.Error()}
+	return errors.Join(all...)
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -298,10 +260,10 @@ func (c *Config) validate() []*Error {
 			bad("goroot.expect_version", "%q is not a Go version; write e.g. \"go1.22\" or \"go1.22.3\"", v)
 		}
 	}
-	for key, spec := range map[string]string{"daemon.audit_schedule": c.Daemon.AuditSchedule,
-		"daemon.clean_schedule": c.Daemon.CleanSchedule, "daemon.rescan_schedule": c.Daemon.RescanSchedule} {
-		if _, err := ParseSchedule(spec); err != nil {
-			bad(key, "%q: %v; write five cron fields (\"0 3 * * *\"), @hourly, @daily or @every 30m, or \"\" to disable", spec, err)
+	for _, s := range []struct{ key, spec string }{{"daemon.audit_schedule", c.Daemon.AuditSchedule},
+		{"daemon.clean_schedule", c.Daemon.CleanSchedule}, {"daemon.rescan_schedule", c.Daemon.RescanSchedule}} {
+		if _, err := ParseSchedule(s.spec); err != nil {
+			bad(s.key, "%q: %v; write five cron fields (\"0 3 * * *\"), @hourly, @daily or @every 30m, or \"\" to disable", s.spec, err)
 		}
 	}
 	if d := c.Daemon.MetricsDir; d != "" && !filepath.IsAbs(d) {
@@ -366,9 +328,12 @@ func (c *Config) validate() []*Error {
 		if t.KeepToolchains < 0 {
 			bad(k("keep_toolchains"), "%d is negative", t.KeepToolchains)
 		}
-		for name, p := range map[string]float64{"low_disk_percent": t.LowDiskPercent, "low_inodes_percent": t.LowInodesPercent} {
-			if p < 0 || p > 100 {
-				bad(k(name), "%v is not a percentage between 0 and 100", p)
+		for _, pc := range []struct {
+			name string
+			p    float64
+		}{{"low_disk_percent", t.LowDiskPercent}, {"low_inodes_percent", t.LowInodesPercent}} {
+			if !(pc.p >= 0 && pc.p <= 100) { // NaN too: TOML has nan
+				bad(k(pc.name), "%v is not a percentage between 0 and 100", pc.p)
 			}
 		}
 	}
@@ -385,7 +350,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(oneLine(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
@@ -393,23 +358,48 @@ func (e *Error) Error() string {
 	if e.Key != "" {
 		b.WriteString(displayKey(e.Key) + ": ")
 	}
-	b.WriteString(e.Reason)
+	b.WriteString(oneLine(e.Reason))
 	return b.String()
 }
 
-// displayKey turns "target.1.max_size" into "target[1].max_size".
+// oneLine escapes control characters (the TOML library quotes the
+// input in its messages as it is), so that every error is one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r) // '\n'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// displayKey turns "target.1.max_size" into "target[1].max_size", and
+// quotes a part that is not a bare TOML key, so that an error stays one
+// line whatever key the file has.
 func displayKey(k string) string {
 	parts := strings.Split(k, ".")
 	var b strings.Builder
 	for i, p := range parts {
-		if i > 0 && p != "" && p[0] >= '0' && p[0] <= '9' {
+		if i > 0 && parts[i-1] == "target" && p != "" && strings.Trim(p, "0123456789") == "" {
 			b.WriteString("[" + p + "]")
 			continue
 		}
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		if !bareKey.MatchString(p) {
+			p = strconv.Quote(p)
+		}
 		b.WriteString(p)
 	}
 	return b.String()
 }
+
+var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

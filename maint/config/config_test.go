@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestParseSize(t *testing.T) {
@@ -24,6 +27,18 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) accepted", in)
 		}
 	}
+	// The largest sizes below 2^63 bytes parse; from 2^63 on they would
+	// wrap to a negative size, which means no limit.
+	for in, want := range map[string]Size{"8388607TiB": 8388607 << 40, "9223372036854774784": 9223372036854774784} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"9223372036854775807", "8388608TiB", "9223372036854775808", "1" + strings.Repeat("0", 400)} {
+		if got, err := ParseSize(in); err == nil || !strings.Contains(err.Error(), "is too large") {
+			t.Errorf("ParseSize(%q) = %d, %v; want too large", in, got, err)
+		}
+	}
 }
 
 func TestParseDuration(t *testing.T) {
@@ -35,9 +50,35 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, time.Duration(got), err, want)
 		}
 	}
-	for _, in := range []string{"", "30", "-1d", "-5m", "soon"} {
+	for _, in := range []string{"", "30", "-1d", "-5m", "soon", "NaNd", "nanw", "-NaNd"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", in)
+		}
+	}
+	if got, err := ParseDuration("106751d"); err != nil || time.Duration(got) != 106751*24*time.Hour {
+		t.Errorf("ParseDuration(106751d) = %v, %v", time.Duration(got), err)
+	}
+	for _, in := range []string{"106752d", "15251w", "infd", "+Infinityw", "1e300d", "1e400d"} {
+		if got, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), "is too large") {
+			t.Errorf("ParseDuration(%q) = %v, %v; want too large", in, time.Duration(got), err)
+		}
+	}
+}
+
+func TestParseSchedule(t *testing.T) {
+	for _, spec := range []string{"@hourly", "@daily", "@every 1m", "@every 30m", "0 3 * * *", "0 0 31 * *", "0 0 29 2 1", "CRON_TZ=Asia/Tokyo 0 3 * * *"} {
+		if s, err := ParseSchedule(spec); err != nil || s == nil {
+			t.Errorf("ParseSchedule(%q): %v", spec, err)
+		}
+	}
+	for spec, want := range map[string]string{
+		"0 0 30 2 *": "never fires", "0 0 31 4,6,9,11 *": "never fires", "0 0 29 2 *": "less than once a year",
+		"@every 0s": "at least 1m", "@every -1h": "at least 1m", "@every 59.9s": "at least 1m",
+		// robfig/cron panics on a time zone without a schedule after it.
+		"TZ=UTC": "must be followed by a space", "CRON_TZ=Europe/Berlin": "must be followed by a space",
+	} {
+		if _, err := ParseSchedule(spec); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseSchedule(%q) = %v; want %q", spec, err, want)
 		}
 	}
 }
@@ -51,7 +92,8 @@ func TestFormatSize(t *testing.T) {
 }
 
 func TestGoVersion(t *testing.T) {
-	older := [][2]string{{"go1.21.9", "go1.22"}, {"go1.22rc1", "go1.22.0"}, {"go1.22", "go1.22.1"}, {"go1.9", "go1.10"}}
+	older := [][2]string{{"go1.21.9", "go1.22"}, {"go1.22rc1", "go1.22.0"}, {"go1.22", "go1.22.1"}, {"go1.9", "go1.10"},
+		{"go1.22rc9", "go1.22rc10"}, {"go1.22beta2", "go1.22rc1"}}
 	for _, p := range older {
 		a, ok1 := ParseGoVersion(p[0])
 		b, ok2 := ParseGoVersion(p[1])
@@ -59,7 +101,7 @@ func TestGoVersion(t *testing.T) {
 			t.Errorf("%s should be older than %s", p[0], p[1])
 		}
 	}
-	for _, bad := range []string{"go1", "1.x", "go1.22.3.4", "go1.22alpha"} {
+	for _, bad := range []string{"go1", "1.x", "go1.22.3.4", "go1.22alpha", "go+1.22", "go1.-2", "go1.22rc", "go1.22rcx", "go1.22beta", "go1.22 rc1"} {
 		if _, ok := ParseGoVersion(bad); ok {
 			t.Errorf("ParseGoVersion(%q) accepted", bad)
 		}
@@ -131,7 +173,7 @@ func TestRejections(t *testing.T) {
 		name, data, want string
 	}{
 		{"unknown key", "[[target]]\nname = \"b\"\nkind = \"build\"\nmax_sise = \"1GiB\"\n", "f.toml:4: target.max_sise: unknown key"},
-		{"unknown table", "[gorot]\nrequired = false\n", "f.toml:2: gorot.required: unknown key"},
+		{"unknown table", "[gorot]\nrequired = false\n", "f.toml:1: gorot: unknown key"},
 		{"negative size", "[[target]]\nname = \"b\"\nkind = \"build\"\n\nmax_size = \"-3GiB\"\n", "f.toml:5: target.max_size"},
 		{"negative integer size", "[[target]]\nname = \"b\"\nkind = \"build\"\nmax_size = -3\n", "f.toml:4: target.max_size: -3 is negative"},
 		{"wrong type", "[goroot]\nrequired = \"yes\"\n", "f.toml:2: goroot.required"},
@@ -152,6 +194,9 @@ func TestRejections(t *testing.T) {
 		{"bad schedule", "[daemon]\naudit_schedule = \"every hour\"\n", "f.toml:2: daemon.audit_schedule: \"every hour\": expected exactly 5 fields"},
 		{"cron field range", "[daemon]\nclean_schedule = \"61 3 * * *\"\n", "f.toml:2: daemon.clean_schedule: \"61 3 * * *\": end of range (61) above maximum (59)"},
 		{"relative metrics dir", "\n[daemon]\nmetrics_dir = \"prom\"\n", "f.toml:3: daemon.metrics_dir: \"prom\" is relative"},
+		{"goroot not a table", "goroot = 5\n", "f.toml:1: goroot: must be a table: write [goroot] above its keys"},
+		{"target not an array", "[target]\nname = \"b\"\n", "f.toml:1: target: must be tables: write [[target]] above the keys of each target"},
+		{"target not a table", "target = [1]\n", "f.toml:1: target: must be a table: write [[target]] above its keys"},
 		{"system needs paths", "[[target]]\nname = \"b\"\nkind = \"build\"\n", "f.toml:1: target[0].path: empty in the system configuration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,5 +243,122 @@ func TestLoad(t *testing.T) {
 	_, err = Load(User, filepath.Join(dir, "missing.toml"), env)
 	if err == nil || !strings.Contains(err.Error(), "missing.toml: cannot read") {
 		t.Fatalf("missing explicit file: %v", err)
+	}
+}
+
+// hostileConfigs are the bad inputs of issue 14 (7 to 10) with the exact
+// rejection each must get; cmd/gomaint checks the same through the CLI.
+var hostileConfigs = []struct {
+	name, data, want string
+}{
+	{"size overflow in bytes", "[[target]]\nname = \"b\"\nkind = \"build\"\nmax_size = \"9223372036854775807\"\n",
+		`f.toml:4: target.max_size: "9223372036854775807" is too large: a size must be below 8EiB`},
+	{"size overflow in TiB", "[[target]]\nname = \"b\"\nkind = \"build\"\nlow_water = \"8388608TiB\"\n",
+		`f.toml:4: target.low_water: "8388608TiB" is too large: a size must be below 8EiB`},
+	{"duration NaN", "[[target]]\nname = \"b\"\nkind = \"mod\"\nvcs_max_age = \"NaNd\"\n",
+		`f.toml:4: target.vcs_max_age: "NaNd" is not a duration: write e.g. "90m", "36h", "30d" or "2w"`},
+	{"duration inf", "[[target]]\nname = \"b\"\nkind = \"mod\"\ntoolchain_max_age = \"infd\"\n",
+		`f.toml:4: target.toolchain_max_age: "infd" is too large: a duration must be below 106752d`},
+	{"duration 1e300", "[[target]]\nname = \"b\"\nkind = \"build\"\nmax_age = \"1e300d\"\n",
+		`f.toml:4: target.max_age: "1e300d" is too large: a duration must be below 106752d`},
+	{"duration wraps", "[[target]]\nname = \"b\"\nkind = \"build\"\nmin_age = \"106752d\"\n",
+		`f.toml:4: target.min_age: "106752d" is too large: a duration must be below 106752d`},
+	{"weeks wrap", "[daemon]\njitter = \"15251w\"\n",
+		`f.toml:2: daemon.jitter: "15251w" is too large: a duration must be below 106752d`},
+	{"percent NaN", "[[target]]\nname = \"b\"\nkind = \"build\"\nlow_disk_percent = nan\n",
+		`f.toml:4: target[0].low_disk_percent: NaN is not a percentage between 0 and 100`},
+	{"percent inf", "[[target]]\nname = \"b\"\nkind = \"build\"\nlow_inodes_percent = -inf\n",
+		`f.toml:4: target[0].low_inodes_percent: -Inf is not a percentage between 0 and 100`},
+	{"cron never fires", "[daemon]\naudit_schedule = \"0 0 30 2 *\"\n",
+		`f.toml:2: daemon.audit_schedule: "0 0 30 2 *": it never fires, or less than once a year; write five cron fields ("0 3 * * *"), @hourly, @daily or @every 30m, or "" to disable`},
+	{"cron on 29 February only", "[daemon]\nclean_schedule = \"0 3 29 2 *\"\n",
+		`f.toml:2: daemon.clean_schedule: "0 3 29 2 *": it never fires, or less than once a year; write five cron fields ("0 3 * * *"), @hourly, @daily or @every 30m, or "" to disable`},
+	{"every zero", "[daemon]\nrescan_schedule = \"@every 0s\"\n",
+		`f.toml:2: daemon.rescan_schedule: "@every 0s": the interval must be at least 1m; write five cron fields ("0 3 * * *"), @hourly, @daily or @every 30m, or "" to disable`},
+	{"every negative", "[daemon]\naudit_schedule = \"@every -5m\"\n",
+		`f.toml:2: daemon.audit_schedule: "@every -5m": the interval must be at least 1m; write five cron fields ("0 3 * * *"), @hourly, @daily or @every 30m, or "" to disable`},
+	{"every under a minute", "[daemon]\naudit_schedule = \"@every 59s\"\n",
+		`f.toml:2: daemon.audit_schedule: "@every 59s": the interval must be at least 1m; write five cron fields ("0 3 * * *"), @hourly, @daily or @every 30m, or "" to disable`},
+	{"wrongly typed size", "[[target]]\nname = \"b\"\nkind = \"build\"\nmax_size = true\nmin_age = \"2h\"\n",
+		`f.toml:4: target.max_size: a size must be an integer (bytes) or a string such as "10GiB", not bool`},
+}
+
+// TestHostileConfigs: each is refused with exactly file:line: key: reason.
+func TestHostileConfigs(t *testing.T) {
+	for _, tc := range hostileConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(User, "f.toml", []byte(tc.data))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestErrorsCompleteInFileOrder: a wrongly typed key must not hide or
+// mislabel the others; every error is reported, in file order, the same
+// way every time (the decoder walks maps in random order).
+func TestErrorsCompleteInFileOrder(t *testing.T) {
+	data := `[goroot]
+required = "yes"
+
+[daemon]
+watch = 3
+jitter = "5m"
+
+[[target]]
+name = "b"
+kind = "build"
+max_size = true
+low_water = "1GiB"
+min_age = 5
+keep_toolchains = "one"
+max_sise = "1GiB"
+mode = "private"
+
+[[target]]
+name = "m"
+kind = "mod"
+max_age = "forever"
+low_disk_percent = "5"
+`
+	want := `f.toml:2: goroot.required: incompatible types: TOML value has type string; destination has type boolean
+f.toml:5: daemon.watch: incompatible types: TOML value has type int64; destination has type boolean
+f.toml:11: target.max_size: a size must be an integer (bytes) or a string such as "10GiB", not bool
+f.toml:13: target.min_age: a duration must be a string such as "30d" or "36h", not int64
+f.toml:14: target.keep_toolchains: incompatible types: TOML value has type string; destination has type integer
+f.toml:15: target.max_sise: unknown key; see ` + "`gomaint config show`" + ` for the keys gomaint reads
+f.toml:21: target.max_age: "forever" is not a duration: write e.g. "90m", "36h", "30d" or "2w"
+f.toml:22: target.low_disk_percent: incompatible types: TOML value has type string; destination has type float`
+	for i := range 50 {
+		_, err := Parse(User, "f.toml", []byte(data))
+		if err == nil || err.Error() != want {
+			t.Fatalf("parse %d:\n%v\nwant\n%s", i, err, want)
+		}
+	}
+}
+
+// TestShownConfigMeansTheSame: `gomaint config show` prints the effective
+// configuration; read back, it must be the same configuration, not one
+// rounded to a display unit (1.5GB is not "1.4GiB").
+func TestShownConfigMeansTheSame(t *testing.T) {
+	data := "[daemon]\njitter = \"90s\"\n[[target]]\nname = \"b\"\nkind = \"build\"\nmax_size = \"1.5GB\"\nlow_water = 1200000000\nmin_age = \"1h0m0.5s\"\nmax_age = \"1.5d\"\n"
+	c, err := Parse(User, "f.toml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(User, "f.toml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if !reflect.DeepEqual(again, c) {
+		t.Errorf("shown as\n%s\nread back as %+v, want %+v", b.String(), again.Targets, c.Targets)
 	}
 }

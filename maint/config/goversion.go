@@ -1,6 +1,8 @@
 package config
 
 import (
+	"cmp"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -12,46 +14,50 @@ type GoVersion struct {
 	Pre                 string // "rc1", "beta2" or ""
 }
 
+var goRelease = regexp.MustCompile(`^(?:go)?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?((?:rc|beta)[0-9]+)?$`)
+
 // ParseGoVersion parses "go1.22", "go1.22.3", "go1.23rc1" (the "go" prefix
 // is optional).
 func ParseGoVersion(s string) (GoVersion, bool) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "go")
-	var v GoVersion
-	if i := strings.IndexAny(s, "abcdefghijklmnopqrstuvwxyz"); i >= 0 {
-		s, v.Pre = s[:i], s[i:]
-		if v.Pre != "" && !strings.HasPrefix(v.Pre, "rc") && !strings.HasPrefix(v.Pre, "beta") {
-			return v, false
-		}
+	m := goRelease.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return GoVersion{}, false
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) < 2 || len(parts) > 3 {
-		return v, false
-	}
-	nums := []*int{&v.Major, &v.Minor, &v.Patch}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return v, false
+	v := GoVersion{Pre: m[4]}
+	for i, n := range []*int{&v.Major, &v.Minor, &v.Patch} {
+		if m[i+1] == "" {
+			continue // no patch
 		}
-		*nums[i] = n
+		x, err := strconv.Atoi(m[i+1])
+		if err != nil {
+			return GoVersion{}, false // out of range
+		}
+		*n = x
 	}
 	return v, true
 }
 
 // Less reports whether v is an older release than w.
 func (v GoVersion) Less(w GoVersion) bool {
-	if v.Major != w.Major {
-		return v.Major < w.Major
+	if c := cmp.Or(cmp.Compare(v.Major, w.Major), cmp.Compare(v.Minor, w.Minor), cmp.Compare(v.Patch, w.Patch)); c != 0 {
+		return c < 0
 	}
-	if v.Minor != w.Minor {
-		return v.Minor < w.Minor
-	}
-	if v.Patch != w.Patch {
-		return v.Patch < w.Patch
-	}
-	// A release is newer than its prereleases; prereleases compare as text.
+	// A release is newer than its prereleases; betas are older than
+	// release candidates, and rc10 is newer than rc9.
 	if (v.Pre == "") != (w.Pre == "") {
 		return v.Pre != ""
 	}
-	return v.Pre < w.Pre
+	vk, vn := splitPre(v.Pre)
+	wk, wn := splitPre(w.Pre)
+	return cmp.Or(cmp.Compare(vk, wk), cmp.Compare(vn, wn)) < 0
+}
+
+// splitPre splits "rc10" into "rc" and 10.
+func splitPre(pre string) (string, int) {
+	i := strings.IndexAny(pre, "0123456789")
+	if i < 0 {
+		return pre, 0
+	}
+	n, _ := strconv.Atoi(pre[i:])
+	return pre[:i], n
 }

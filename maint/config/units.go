@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,17 +32,18 @@ func ParseSize(s string) (Size, error) {
 		return 0, fmt.Errorf("%q is not a size: write bytes as an integer or a number with a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. \"10GiB\"", s)
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, fmt.Errorf("%q is not a size: %q is not a number", s, num)
 	}
 	if f < 0 {
 		return 0, fmt.Errorf("%q is negative: a size must be 0 or more", s)
 	}
-	v := f * mult
-	if v > math.MaxInt64 {
-		return 0, fmt.Errorf("%q is too large", s)
+	// float64(math.MaxInt64) is 2^63: anything from there on would wrap to
+	// a negative size, which means no limit.
+	if v := f * mult; v < math.MaxInt64 {
+		return Size(v), nil
 	}
-	return Size(v), nil
+	return 0, fmt.Errorf("%q is too large: a size must be below 8EiB", s)
 }
 
 // UnmarshalTOML accepts an integer (bytes) or a string with a unit.
@@ -61,7 +63,15 @@ func (z *Size) UnmarshalTOML(v any) error {
 	return fmt.Errorf("a size must be an integer (bytes) or a string such as \"10GiB\", not %T", v)
 }
 
-func (z Size) MarshalText() ([]byte, error) { return []byte(FormatSize(int64(z))), nil }
+// MarshalText writes the size so that it reads back exactly (`config
+// show`): in IEC units when they are exact, else in bytes.
+func (z Size) MarshalText() ([]byte, error) {
+	s := FormatSize(int64(z))
+	if back, err := ParseSize(s); err != nil || back != z {
+		s = strconv.FormatInt(int64(z), 10)
+	}
+	return []byte(s), nil
+}
 
 // FormatSize prints bytes in IEC units with at most one decimal, exactly
 // when the value is a whole number of a unit.
@@ -96,13 +106,17 @@ func ParseDuration(s string) (Duration, error) {
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(t, suffix); ok {
 			f, err := strconv.ParseFloat(n, 64)
-			if err != nil {
+			if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f) {
 				return 0, bad
 			}
 			if f < 0 {
 				return 0, fmt.Errorf("%q is negative: a duration must be 0 or more", s)
 			}
-			return Duration(f * float64(unit)), nil
+			// As for sizes: from 2^63ns on, the conversion wraps negative.
+			if v := f * float64(unit); v < math.MaxInt64 {
+				return Duration(v), nil
+			}
+			return 0, fmt.Errorf("%q is too large: a duration must be below 106752d", s)
 		}
 	}
 	d, err := time.ParseDuration(t)

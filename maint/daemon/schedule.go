@@ -35,9 +35,15 @@ func newSchedules(c config.Daemon, now time.Time) []*schedule {
 
 // plan sets the next run after now, delayed by up to the jitter. Runs
 // missed while one was in progress, or while the machine slept, are not
-// made up: the next run is always planned from now.
+// made up: the next run is always planned from now. A schedule without a
+// next run (robfig/cron's zero time; config refuses such specs) plans
+// none: the zero time plus jitter would be due forever, a busy loop.
 func (s *schedule) plan(now time.Time) {
 	s.next = s.spec.Next(now)
+	if !s.next.After(now) {
+		s.next = time.Time{}
+		return
+	}
 	if s.jitter > 0 {
 		s.next = s.next.Add(rand.N(s.jitter))
 	}
@@ -47,7 +53,7 @@ func (s *schedule) plan(now time.Time) {
 func (d *daemon) resetTimer(t *time.Timer) {
 	var first time.Time
 	for _, s := range d.scheds {
-		if first.IsZero() || s.next.Before(first) {
+		if !s.next.IsZero() && (first.IsZero() || s.next.Before(first)) {
 			first = s.next
 		}
 	}
@@ -72,7 +78,7 @@ func (d *daemon) fire(now time.Time) {
 		}
 	}
 	for _, s := range d.scheds {
-		if s.next.After(now) {
+		if s.next.IsZero() || s.next.After(now) {
 			continue
 		}
 		d.submit(&job{kind: s.kind, trigger: "schedule"})

@@ -8,7 +8,6 @@
 package discover
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -111,11 +110,18 @@ func goEnv(ctx context.Context, gocmd string, environ []string) (Env, error) {
 	if err != nil {
 		return Env{}, fmt.Errorf("%s env: %w: %s", gocmd, err, strings.TrimSpace(stderr.String()))
 	}
-	var e Env
-	if err := json.Unmarshal(out, &e); err != nil {
+	e, err := parseGoEnv(out)
+	if err != nil {
 		return Env{}, fmt.Errorf("%s env -json: %w", gocmd, err)
 	}
 	return e, nil
+}
+
+// parseGoEnv reads the output of `go env -json`.
+func parseGoEnv(out []byte) (Env, error) {
+	var e Env
+	err := json.Unmarshal(out, &e)
+	return e, err
 }
 
 func withoutKey(environ []string, key string) []string {
@@ -149,8 +155,8 @@ func Native(getenv Getenv) Env {
 			return v
 		}
 		for _, f := range files {
-			if v := f[k]; v != "" {
-				return v
+			if v, ok := f[k]; ok {
+				return v // go: a key of the user's file, even empty, hides go.env's
 			}
 		}
 		return ""
@@ -189,20 +195,22 @@ func userDir(getenv Getenv, xdg, fallback string) string {
 
 // readEnvFile reads a go env file: KEY=VALUE lines; a missing file is empty.
 func readEnvFile(path string) map[string]string {
-	m := map[string]string{}
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return m
+		return map[string]string{}
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	return parseEnvFile(data)
+}
+
+// parseEnvFile reads a go env file the way go does (cmd/go/internal/cfg):
+// a line is KEY=VALUE with KEY starting with an upper-case letter and the
+// value verbatim, nothing trimmed; any other line is ignored, and a later
+// line of a key wins.
+func parseEnvFile(data []byte) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && k != "" && k[0] >= 'A' && k[0] <= 'Z' {
+			m[k] = v
 		}
 	}
 	return m

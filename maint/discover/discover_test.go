@@ -78,3 +78,47 @@ func TestNoGo(t *testing.T) {
 		t.Errorf("%+v", e)
 	}
 }
+
+// TestEnvFileAgreesWithGo: a hand-edited go env file (spaces, CRLF,
+// comments, lower-case keys, an empty value) means to gomaint what it
+// means to the real go command.
+func TestEnvFileAgreesWithGo(t *testing.T) {
+	testenv.Command(t, "go")
+	home := t.TempDir()
+	envFile := filepath.Join(home, "goenv")
+	body := "# edited by hand\n GOCACHE=/spaced/key\nGOMODCACHE=/srv/mod\nGOMODCACHE= /spaced/value\nGOCACHE=/srv/build\r\ngopath=/lower\nGOTOOLCHAIN=\n"
+	if err := os.WriteFile(envFile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With GOROOT set, $GOROOT/go.env (GOTOOLCHAIN=auto) is read too.
+	environ := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GOENV=" + envFile, "GOROOT=" + strings.TrimSpace(string(goroot))}
+	cmd := exec.Command("go", "env", "-json", "GOMODCACHE", "GOTOOLCHAIN", "GOPATH")
+	cmd.Env, cmd.Dir = environ, "/"
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	want, err := parseGoEnv(out)
+	if want.GOMODCACHE != " /spaced/value" {
+		t.Fatalf("go env GOMODCACHE %q: this go reads env files differently", want.GOMODCACHE)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := Native(EnvFrom(environ))
+	if n.GOMODCACHE != want.GOMODCACHE || n.GOPATH != want.GOPATH {
+		t.Errorf("native GOMODCACHE %q GOPATH %q, go env %q %q", n.GOMODCACHE, n.GOPATH, want.GOMODCACHE, want.GOPATH)
+	}
+	// go refuses the CR-terminated GOCACHE as it reads it: not absolute.
+	if got := Native(EnvFrom(environ)).GOCACHE; got != "/srv/build\r" {
+		t.Errorf("GOCACHE %q, want the value verbatim as go reads it", got)
+	}
+	// An empty GOTOOLCHAIN in the user's file hides $GOROOT/go.env's "auto".
+	if n.GOTOOLCHAIN != want.GOTOOLCHAIN {
+		t.Errorf("GOTOOLCHAIN %q, go env %q", n.GOTOOLCHAIN, want.GOTOOLCHAIN)
+	}
+}

@@ -86,7 +86,11 @@ func Parse(out []byte, spec Specifiers) []Rule {
 		if err != nil || len(f) < 2 {
 			continue // systemd-tmpfiles ignores the line too
 		}
-		r := Rule{Type: strings.TrimRight(f[0], "!-=~^+"), Path: spec.expand(f[1]), File: file, Line: line}
+		typ := f[0][:1]
+		if !strings.Contains(ruleTypes, typ) || strings.Trim(f[0][1:], "!-=~^+") != "" {
+			continue // systemd-tmpfiles refuses the line, so it protects nothing
+		}
+		r := Rule{Type: typ, Path: spec.expand(f[1]), File: file, Line: line}
 		if len(f) >= 6 {
 			r.Age = f[5]
 		}
@@ -94,6 +98,10 @@ func Parse(out []byte, spec Specifiers) []Rule {
 	}
 	return rules
 }
+
+// ruleTypes are the line types systemd-tmpfiles knows: one letter, then
+// only modifiers (tmpfiles.d(5); F and m are still read as old names).
+const ruleTypes = "ACDFHLQRTXZabcdefhmpqrtvwxz"
 
 // globTypes are the line types whose path is a glob (fnmatch, where a
 // backslash makes the next character literal); the others name one path

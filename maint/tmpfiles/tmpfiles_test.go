@@ -104,3 +104,13 @@ func TestFieldsLikeSystemd(t *testing.T) {
 		t.Errorf("%+v", rules)
 	}
 }
+
+// TestParseSkipsRefusedLines: systemd-tmpfiles refuses a line with an
+// unknown type or modifier ("Unknown command type"), so such a line gives a
+// cache no line of its own (found by FuzzParse: "! 0" was a rule of type "").
+func TestParseSkipsRefusedLines(t *testing.T) {
+	rules := Parse([]byte("! /srv/a\n!d /srv/b\ny /srv/c\nd? /srv/d\nd!- /srv/ok\n"), SystemSpecifiers())
+	if len(rules) != 1 || rules[0].Path != "/srv/ok" || rules[0].Type != "d" {
+		t.Errorf("%+v", rules)
+	}
+}
