@@ -24,6 +24,8 @@ var (
 	ReloadFailed = Type{"19372e3733a5461ca3d9a842695ec296", "reload"}
 	Stopping     = Type{"c9bfb00d90104ba897e9929e05754c1e", "stop"}
 	Rescan       = Type{"eaf73ce560b845e2be9f7237f6b1ef3a", "rescan"}
+	// Watch: a watched cache changed state (absent, watching, degraded).
+	Watch = Type{"ab74ea6a140a48a28b83fb383cdead74", "watch"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -44,11 +46,13 @@ var Findings = map[string]Type{
 	"WORLD_WRITABLE":     {"df5dd074a88045c9bdb7c896f2bab4e9", "finding"},
 	"SCAN_INCOMPLETE":    {"181582a8aa444bca98c3dabdb6685b57", "finding"},
 	"ATIME_UNRELIABLE":   {"19fe7cae54584deeb512fff250ee06bc", "finding"},
+	// The daemon's, not the audit's: a watch that a limit left incomplete.
+	"WATCH_DEGRADED": {"523d6bbc4abd4a00ae9ba9672d3955c0", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Watch}
 	for _, t := range Findings {
 		all = append(all, t)
 	}
