@@ -24,7 +24,7 @@ type inProcess struct {
 	socket string
 }
 
-func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
+func runDaemon(t testing.TB, cfg *config.Config, with ...func(*Options)) *inProcess {
 	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,6 +39,9 @@ func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
 		},
 		Load:     func() (*config.Config, error) { return cfg, nil },
 		StateDir: filepath.Join(dir, "state"), SocketPath: p.socket, LockDir: filepath.Join(dir, "locks")}
+	for _, f := range with {
+		f(&opt)
+	}
 	go func() { p.exited <- Run(ctx, opt) }()
 	t.Cleanup(func() {
 		cancel()

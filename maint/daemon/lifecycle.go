@@ -190,7 +190,7 @@ func (d *daemon) lifecycleDue(now time.Time) {
 		if !t.nextPoll.After(now) {
 			t.nextPoll = now.Add(d.iv.Poll)
 			switch {
-			case t.wstate == watchAbsent || (t.wstate == watchDegraded && t.watch.Load() == nil && !t.nextRescan.After(now)):
+			case t.wstate == watchAbsent:
 				d.arm(t, true)
 				continue
 			case t.watch.Load() != nil && !d.sameRoot(t):
@@ -204,8 +204,13 @@ func (d *daemon) lifecycleDue(now time.Time) {
 		trigger := "safety-net"
 		t.nextRescan = now.Add(d.iv.SafetyNet)
 		if t.wstate == watchDegraded {
+			w := t.watch.Load()
+			if w == nil {
+				d.arm(t, true) // no instance at all: try again, rescanned if it fails
+				continue
+			}
 			trigger, t.nextRescan = "degraded", now.Add(d.iv.Degraded)
-			if w := t.watch.Load(); w != nil && w.Resync() == nil {
+			if w.Resync() == nil {
 				d.setWatch(t, watchWatching, fmt.Sprintf("every shard watched again: %d shard directories", w.Watches()), nil)
 			}
 		}

@@ -77,6 +77,9 @@ func (s *Status) StatusLine() string {
 		if n := len(t.Findings); n > 0 {
 			p += fmt.Sprintf(" (%d findings)", n)
 		}
+		if t.Watch == "degraded" {
+			p += " (watch degraded: enforced by rescans)"
+		}
 		parts = append(parts, p)
 	}
 	line := strings.Join(parts, ", ")
