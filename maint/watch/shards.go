@@ -65,6 +65,11 @@ func (w *Build) reportLimit() {
 // holds to the estimate (go may write entries into a new shard before the
 // watch on it exists).
 func (w *Build) addShardLocked(name string, count bool) {
+	if _, ok := w.shards[name]; !ok && len(w.shards) >= w.budget {
+		// Leave the daemon the fds its scans, trims and socket need.
+		w.failLocked(name, limitError("open", unix.EMFILE))
+		return
+	}
 	fd, err := w.root.OpenChild(w.root.FD, name)
 	if err != nil {
 		if le := limitError("open", err); errors.As(le, new(*LimitError)) {
@@ -127,4 +132,17 @@ func (w *Build) dropLocked(name string) {
 	unix.Close(s.fd)
 	delete(w.shards, name)
 	delete(w.byWD, s.wd)
+}
+
+// fdReserve is how many fds below its limit the daemon keeps free of
+// shard watches: a walk, a trim's workers, the journal and the socket.
+const fdReserve = 64
+
+// shardBudget is how many shard fds the open-file limit leaves room for.
+func shardBudget() int {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur > 256+fdReserve*2 {
+		return 256
+	}
+	return max(int(rl.Cur)-fdReserve*2, 0)
 }

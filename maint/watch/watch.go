@@ -83,6 +83,7 @@ type Build struct {
 	// limit ran out, and lastErr the last such error.
 	failed  map[string]bool
 	lastErr *LimitError
+	budget  int // shard fds the open-file limit allows (shardBudget)
 
 	bytes, files atomic.Int64
 	refreshed    atomic.Int64
@@ -113,7 +114,7 @@ func Open(root *safefs.Root, opt Options) (*Build, error) {
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_init1", err))
 	}
 	w := &Build{root: root, opt: opt, file: os.NewFile(uintptr(fd), "inotify"), ifd: fd,
-		shards: map[string]shard{}, byWD: map[int32]string{}, failed: map[string]bool{}}
+		shards: map[string]shard{}, byWD: map[int32]string{}, failed: map[string]bool{}, budget: shardBudget()}
 	if w.rootWD, err = w.add(root.FD, rootMask); err != nil {
 		w.file.Close()
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_add_watch", err))

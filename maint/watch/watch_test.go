@@ -260,3 +260,27 @@ func TestLimitErrorNames(t *testing.T) {
 		t.Errorf("ENOENT is no limit: %v", err)
 	}
 }
+
+// TestOpenFileBudget: under a low open-file limit the watch takes only
+// what leaves the daemon room to scan and trim, and says it is incomplete.
+func TestOpenFileBudget(t *testing.T) {
+	dir := cache(t, allShards()...)
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = 200
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	w, _ := open(t, dir, Options{}, false)
+	var l *LimitError
+	if err := w.Incomplete(); !errors.As(err, &l) || !strings.Contains(l.Raise, "LimitNOFILE") || l.Shards != 256-w.Watches() {
+		t.Errorf("Incomplete() = %v with %d shards watched, want a LimitError naming LimitNOFILE", err, w.Watches())
+	}
+	if n := w.Watches(); n > 200-2*fdReserve {
+		t.Errorf("%d shard fds under a limit of 200 open files", n)
+	}
+}
