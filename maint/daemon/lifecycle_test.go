@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -293,5 +295,39 @@ func TestLifecycleShardRenameLoop(t *testing.T) {
 	}
 	if _, err := Ask(t.Context(), d.socket, Request{Command: "status"}); err != nil {
 		t.Errorf("the control socket after the loop: %v", err)
+	}
+}
+
+// TestLifecycleUnmounted: a cache on its own file system, unmounted lazily
+// under the daemon (which holds fds in it, so inotify says nothing): the
+// path now names the directory below, which is watched instead.
+func TestLifecycleUnmounted(t *testing.T) {
+	testenv.Root(t)
+	cache := filepath.Join(testenv.Dir(t), "go-build")
+	testenv.BuildCache(t, cache, 1, 100, 0) // what lies under the mount
+	if err := unix.Mount("tmpfs", cache, "tmpfs", 0, "size=64m,mode=0755"); err != nil {
+		t.Fatal(err)
+	}
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			unix.Unmount(cache, unix.MNT_DETACH)
+		}
+	})
+	testenv.BuildCache(t, cache, 4, 1000, 0)
+	d := runDaemon(t, quiet(lifeTarget(cache)))
+	n := watchEvent(t, d, 0, "watching", "", 10*time.Second)
+	if err := unix.Unmount(cache, unix.MNT_DETACH); err != nil {
+		t.Fatal(err)
+	}
+	mounted = false
+	n = watchEvent(t, d, n, "absent", "no longer names the watched directory", 10*time.Second)
+	watchEvent(t, d, n, "watching", "", 10*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for w, _ := inotifyWatches(t); w != 257; w, _ = inotifyWatches(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d inotify watches after the unmount, want 257 (the directory below)", w)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
