@@ -190,7 +190,11 @@ func Run(ctx context.Context, opt Options) int {
 			}
 		case t := <-d.rescan:
 			t.rescanQueued.Store(false)
-			d.submit(&job{kind: jobRescan, target: t.rt.Name, trigger: "overflow"})
+			trigger := "overflow"
+			if t.recount.Swap(false) {
+				trigger = "recount"
+			}
+			d.submit(&job{kind: jobRescan, target: t.rt.Name, trigger: trigger})
 		case t := <-d.gone:
 			d.ended(t)
 		case t := <-d.degrade:

@@ -249,6 +249,14 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 			// when it started; writes since then stay counted.
 			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -r.Files)
 		}
+		if r.BytesAfter < 0 {
+			// Writes raced the trim's count (it freed entries it had not
+			// counted): its figures are no measure, so count again rather
+			// than trust an estimate that now errs low.
+			t.status.Bytes = 0
+			t.recount.Store(true)
+			raise(d.rescan, t, &t.rescanQueued)
+		}
 	}
 }
 

@@ -124,7 +124,7 @@ func TestLifecycleCacheCreatedAfterStart(t *testing.T) {
 	n := watchEvent(t, d, 0, "absent", "", 5*time.Second)
 	copyTree(t, filepath.Join(real, "gocache"), cache)
 	watchEvent(t, d, n, "watching", "", 10*time.Second)
-	heldUnder(t, d, cache, lifeLimit, 20*time.Second, "a cache made after start")
+	heldUnder(t, d, cache, lifeLimit, 60*time.Second, "a cache made after start")
 }
 
 // TestLifecycleRootReplaced (issue 12 item 2): a watched cache removed,
@@ -144,7 +144,7 @@ func TestLifecycleRootReplaced(t *testing.T) {
 	n = watchEvent(t, d, n, "absent", "", 10*time.Second)
 	copyTree(t, real, cache)
 	n = watchEvent(t, d, n, "watching", "", 10*time.Second)
-	heldUnder(t, d, cache, lifeLimit, 20*time.Second, "after rm -rf and a new cache")
+	heldUnder(t, d, cache, lifeLimit, 60*time.Second, "after rm -rf and a new cache")
 
 	// Renamed away; the old directory is no longer the cache.
 	if err := os.Rename(cache, filepath.Join(dir, "go-build.old")); err != nil {
@@ -153,7 +153,7 @@ func TestLifecycleRootReplaced(t *testing.T) {
 	n = watchEvent(t, d, n, "absent", "", 10*time.Second)
 	copyTree(t, real, cache)
 	n = watchEvent(t, d, n, "watching", "", 10*time.Second)
-	heldUnder(t, d, cache, lifeLimit, 20*time.Second, "after a rename and a new cache")
+	heldUnder(t, d, cache, lifeLimit, 60*time.Second, "after a rename and a new cache")
 
 	// Replaced by a symbolic link: not followed, so what it points to is
 	// not trimmed, and the target waits for a real directory.
@@ -180,7 +180,7 @@ func TestLifecycleRootReplaced(t *testing.T) {
 	}
 	copyTree(t, real, cache)
 	n = watchEvent(t, d, n, "watching", "", 10*time.Second)
-	heldUnder(t, d, cache, lifeLimit, 20*time.Second, "after the link made way for a cache")
+	heldUnder(t, d, cache, lifeLimit, 60*time.Second, "after the link made way for a cache")
 }
 
 // TestLifecycleGoCleanWhileBuilding: the real `go clean -cache` removes
@@ -221,7 +221,7 @@ func TestLifecycleGoCleanWhileBuilding(t *testing.T) {
 	if o, err := goCmd("build", "-o", os.DevNull, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build after go clean -cache: %v\n%s", err, o)
 	}
-	heldUnder(t, d, cache, lifeLimit, 20*time.Second, "after go clean -cache and go build")
+	heldUnder(t, d, cache, lifeLimit, 60*time.Second, "after go clean -cache and go build")
 	shards := 0
 	es, _ := os.ReadDir(cache)
 	for _, e := range es {

@@ -35,6 +35,9 @@ type tstate struct {
 	// one alarm of each kind in flight from the watch's goroutine to the
 	// loop.
 	overQueued, rescanQueued, goneQueued, degradeQueued atomic.Bool
+	// recount: the rescan alarm is for a trim whose count writes raced,
+	// not for an inotify queue overflow.
+	recount atomic.Bool
 	// retryAt: a limit trim that min_age blocked is not retried at every
 	// event, but after a growing pause (loop only).
 	retryAt time.Time
