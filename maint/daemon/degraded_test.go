@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,9 +89,10 @@ func degradedInNamespace(t *testing.T, lim string) {
 	}
 	awaitMetric(t, cfg.Daemon.MetricsDir, `gomaint_watch_up{target="build",kind="build"} 0`)
 
-	// Growth in every shard, most of them unwatched: the rescans trim it.
+	// Growth only in shards 80..ff, which a watch with 40 watches (root
+	// and 00..26) lacks: the rescans trim it.
 	start := time.Now()
-	testenv.BuildCache(t, cache, 512, 32<<10, time.Hour)
+	growUnwatched(t, cache, 16<<20)
 	for diskUsage(t, cache) > limit {
 		if time.Since(start) > 10*time.Second {
 			t.Fatalf("degraded: %d bytes 10s after the growth, over the limit %d", diskUsage(t, cache), limit)
@@ -141,5 +143,23 @@ func awaitMetric(t *testing.T, dir, line string) {
 			t.Fatalf("no %q in gomaint.prom:\n%s", line, data)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// growUnwatched writes about n bytes of entries into shards 80..ff, with
+// the names and sizes go gives them.
+func growUnwatched(t *testing.T, cache string, n int) {
+	t.Helper()
+	out := make([]byte, 64<<10)
+	for i := 0; i*(len(out)+175) < n; i++ {
+		h := fmt.Sprintf("%02x%062x", 0x80+i%128, i)
+		for _, e := range []struct {
+			suffix string
+			size   int
+		}{{"-d", len(out)}, {"-a", 175}} {
+			if err := os.WriteFile(filepath.Join(cache, h[:2], h+e.suffix), out[:e.size], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
