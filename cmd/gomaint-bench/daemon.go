@@ -37,6 +37,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gomaint/gomaint/maint/daemon"
 )
 
 // Targets of the footprint, from issue 5.
@@ -321,7 +323,9 @@ type daemonRun struct {
 	cleaned             []string      // notices that speak of a clean
 	auditCPU, auditWall time.Duration // of an audit asked for after the idle window
 	afterSecond         procSample
-	findings            string // in the status the daemon saved
+	findings            string        // in the status the daemon saved
+	rescanCPU           time.Duration // one rescan of the build cache, as the safety net runs it
+	rescanWall          time.Duration
 	stderr              string // the daemon's, shown when something failed
 }
 
@@ -358,6 +362,9 @@ func runDaemon(ctx context.Context, o *options) int {
 		return setupErr(err)
 	}
 	if r.filesAfter, err = countFiles(r.bld); err != nil {
+		return setupErr(err)
+	}
+	if r.rescanCPU, r.rescanWall, err = rescanCost(r.bld); err != nil {
 		return setupErr(err)
 	}
 	r.findings = savedFindings(filepath.Join(b.work, "serve", "state", "gomaint", "status.json"))
@@ -747,6 +754,10 @@ func (r *daemonRun) report(fails []string) int {
 		fmt.Fprintf(w, "one more audit (control socket): CPU, wall\t%.2fs, %.2fs\t\n", r.auditCPU.Seconds(), r.auditWall.Seconds())
 		fmt.Fprintf(w, "  RSS after it\t%.1f MiB (anonymous %.1f)\t\n", float64(r.afterSecond.rssKiB)/1024, float64(r.afterSecond.anonKiB)/1024)
 	}
+	iv := daemon.DefaultIntervals()
+	fmt.Fprintf(w, "one rescan of the build cache: CPU, wall\t%.3fs, %.3fs\t\n", r.rescanCPU.Seconds(), r.rescanWall.Seconds())
+	fmt.Fprintf(w, "  safety net, every %s\t%.1f CPU s/hour\t\n", iv.SafetyNet, perHour(r.rescanCPU, iv.SafetyNet))
+	fmt.Fprintf(w, "  degraded watch, every %s\t%.1f CPU s/hour\t\n", iv.Degraded, perHour(r.rescanCPU, iv.Degraded))
 	fmt.Fprintf(w, "threads\t%d\t\n", r.win.b.threads)
 	vcs := d(func(s procSample) int64 { return s.vcsw })
 	fmt.Fprintf(w, "voluntary context switches, idle\t%d (%.2f/s)\t\n", vcs, float64(vcs)/r.win.secs())

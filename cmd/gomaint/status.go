@@ -85,7 +85,12 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 			size += ", no limit"
 		}
 		how := "as of the last scan"
-		if t.Watched {
+		switch {
+		case t.Watch == "degraded":
+			how = "watch degraded, enforced by rescans: " + t.WatchDetail
+		case t.Watch == "absent":
+			how = "not watched: " + t.WatchDetail
+		case t.Watched:
 			how = "live"
 		}
 		safetext.Fprintf(w, "%-7s %s: %s (%s)\n", t.Name, orNone(t.Path), size, how)

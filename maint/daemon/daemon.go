@@ -62,6 +62,8 @@ type Options struct {
 	StateDir, SocketPath, LockDir string
 	// StopWithin bounds how long a stop waits for work in progress.
 	StopWithin time.Duration
+	// Intervals time the watch lifecycle; zero fields are the defaults.
+	Intervals Intervals
 }
 
 type daemon struct {
@@ -78,6 +80,9 @@ type daemon struct {
 	done    chan *job // worker -> loop
 	over    chan *tstate
 	rescan  chan *tstate
+	gone    chan *tstate // a watch ended
+	degrade chan *tstate // a watch lost shards to a limit
+	iv      Intervals
 	control chan *job
 	pending []*job
 	running *job
@@ -106,7 +111,8 @@ func Run(ctx context.Context, opt Options) int {
 		opt.StopWithin = 4 * time.Second
 	}
 	d := &daemon{opt: opt, jobs: make(chan *job), done: make(chan *job), control: make(chan *job),
-		over: make(chan *tstate, 64), rescan: make(chan *tstate, 64)}
+		over: make(chan *tstate, 64), rescan: make(chan *tstate, 64), gone: make(chan *tstate, 64), degrade: make(chan *tstate, 64),
+		iv: opt.Intervals.withDefaults()}
 	d.status = Status{PID: os.Getpid(), Version: opt.Version, Scope: opt.Scope.String(), Started: time.Now(), State: "starting"}
 
 	hup := make(chan os.Signal, 1)
@@ -135,7 +141,7 @@ func Run(ctx context.Context, opt Options) int {
 		return ExitFailed
 	}
 	defer l.Close()
-	d.apply(cfg, env, gr, resolved)
+	d.apply(cfg, env, gr, resolved, false)
 	defer d.closeTargets()
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -184,7 +190,15 @@ func Run(ctx context.Context, opt Options) int {
 			}
 		case t := <-d.rescan:
 			t.rescanQueued.Store(false)
-			d.submit(&job{kind: jobRescan, target: t.rt.Name, trigger: "overflow"})
+			trigger := "overflow"
+			if t.recount.Swap(false) {
+				trigger = "recount"
+			}
+			d.submit(&job{kind: jobRescan, target: t.rt.Name, trigger: trigger})
+		case t := <-d.gone:
+			d.ended(t)
+		case t := <-d.degrade:
+			d.degraded(t)
 		case j := <-d.control:
 			d.submit(j)
 		}
@@ -222,7 +236,7 @@ func (d *daemon) reload(ctx context.Context) {
 		return
 	}
 	d.closeTargets()
-	d.apply(cfg, env, gr, resolved)
+	d.apply(cfg, env, gr, resolved, true)
 	journal.Emit(d.opt.Sink, journal.Event{Type: journal.Reloaded, Priority: journal.Info,
 		Message: fmt.Sprintf("configuration reloaded from %s: %d targets", configName(cfg), len(cfg.Targets)),
 		Fields:  map[string]string{"GOMAINT_CONFIG_FILE": configName(cfg), "GOMAINT_TARGETS": strconv.Itoa(len(cfg.Targets))}})

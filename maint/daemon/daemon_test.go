@@ -26,7 +26,7 @@ type inProcess struct {
 	stateDir string
 }
 
-func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
+func runDaemon(t testing.TB, cfg *config.Config, with ...func(*Options)) *inProcess {
 	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,6 +41,9 @@ func runDaemon(t testing.TB, cfg *config.Config) *inProcess {
 		},
 		Load:     func() (*config.Config, error) { return cfg, nil },
 		StateDir: p.stateDir, SocketPath: p.socket, LockDir: filepath.Join(dir, "locks")}
+	for _, f := range with {
+		f(&opt)
+	}
 	go func() { p.exited <- Run(ctx, opt) }()
 	t.Cleanup(func() {
 		cancel()

@@ -174,7 +174,14 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 	d.status.GOROOT = rep.GOROOT
 	for _, t := range j.targets {
 		t.status.LastAudit = now
-		t.status.Findings = nil
+		// The daemon's own finding stays until the watch is whole again.
+		var own []audit.Finding
+		for _, f := range t.status.Findings {
+			if f.Code == watchDegradedCode {
+				own = append(own, f)
+			}
+		}
+		t.status.Findings = own
 		for _, f := range rep.Findings {
 			if f.Cache == t.rt.Name {
 				t.status.Findings = append(t.status.Findings, f)
@@ -203,7 +210,7 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 	var resolved []target.Resolved
 	est := map[string]int64{}
 	for _, t := range j.targets {
-		resolved = append(resolved, t.rt)
+		resolved = append(resolved, current(t.rt))
 		if w := t.watch.Load(); w != nil {
 			est[t.rt.Name], _ = w.Estimate()
 		}
@@ -241,6 +248,14 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 			// What the trim measured replaces what the estimate assumed
 			// when it started; writes since then stay counted.
 			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -r.Files)
+		}
+		if r.BytesAfter < 0 {
+			// Writes raced the trim's count (it freed entries it had not
+			// counted): its figures are no measure, so count again rather
+			// than trust an estimate that now errs low.
+			t.status.Bytes = 0
+			t.recount.Store(true)
+			raise(d.rescan, t, &t.rescanQueued)
 		}
 	}
 }

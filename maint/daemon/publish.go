@@ -65,7 +65,7 @@ func metricsOf(st *Status) metrics.Snapshot {
 	for _, t := range st.Targets {
 		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, Bytes: t.Bytes, Files: t.Files,
 			LimitBytes: t.LimitBytes, FSFreeBytes: t.FSFreeBytes, FSFreeInodes: t.FSFreeInodes, TrimFreedBytesTotal: t.TrimFreedTotal,
-			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess})
+			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess, Watch: t.Watch})
 		s.Findings = append(s.Findings, metrics.CountFindings(t.Findings)...)
 	}
 	return s

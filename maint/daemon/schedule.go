@@ -62,6 +62,9 @@ func (d *daemon) resetTimer(t *time.Timer) {
 			first = ts.retryAt
 		}
 	}
+	if at := d.nextLifecycle(); !at.IsZero() && (first.IsZero() || at.Before(first)) {
+		first = at
+	}
 	if first.IsZero() {
 		t.Stop()
 		return
@@ -77,6 +80,7 @@ func (d *daemon) fire(now time.Time) {
 			d.submit(&job{kind: jobClean, target: t.rt.Name, trigger: "limit"})
 		}
 	}
+	d.lifecycleDue(now)
 	for _, s := range d.scheds {
 		if s.next.IsZero() || s.next.After(now) {
 			continue

@@ -85,6 +85,11 @@ type TargetStatus struct {
 	TrimFreedTotal   int64     `json:"trim_freed_bytes_total"`
 	UsesRecorded     int64     `json:"uses_recorded,omitempty"`
 
+	// Watch is the watch's state: "" (not watched: module caches, no
+	// limit), absent, watching or degraded; WatchDetail says why.
+	Watch       string `json:"watch,omitempty"`
+	WatchDetail string `json:"watch_detail,omitempty"`
+
 	Findings []audit.Finding `json:"findings"`
 	Error    string          `json:"error,omitempty"`
 }
@@ -100,6 +105,9 @@ func (s *Status) StatusLine() string {
 		}
 		if n := len(t.Findings); n > 0 {
 			p += fmt.Sprintf(" (%d findings)", n)
+		}
+		if t.Watch == "degraded" {
+			p += " (watch degraded: enforced by rescans)"
 		}
 		parts = append(parts, p)
 	}

@@ -1,14 +1,14 @@
 package daemon
 
 import (
-	"fmt"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
-	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/scan"
@@ -18,15 +18,26 @@ import (
 
 // tstate is one target as the daemon follows it.
 type tstate struct {
-	rt    target.Resolved
-	root  *safefs.Root  // open while watched; loop only
-	ended chan struct{} // closed when the watch's Run returns
+	rt     target.Resolved
+	root   *safefs.Root  // open while watched; loop only
+	rootID unix.Stat_t   // of root, to tell when the path names another directory
+	ended  chan struct{} // closed when the watch's Run returns
+	endErr error         // what Run returned; read after ended
 	// watch is read by the worker and socket goroutines too.
 	watch atomic.Pointer[watch.Build]
 
-	// overQueued and rescanQueued keep at most one alarm of each kind in
-	// flight from the watch's goroutine to the loop.
-	overQueued, rescanQueued atomic.Bool
+	// The watch lifecycle (lifecycle.go; loop only): the state, when to
+	// look at the path next, and when to rescan next.
+	wstate               string
+	nextPoll, nextRescan time.Time
+
+	// overQueued, rescanQueued, goneQueued and degradeQueued keep at most
+	// one alarm of each kind in flight from the watch's goroutine to the
+	// loop.
+	overQueued, rescanQueued, goneQueued, degradeQueued atomic.Bool
+	// recount: the rescan alarm is for a trim whose count writes raced,
+	// not for an inotify queue overflow.
+	recount atomic.Bool
 	// retryAt: a limit trim that min_age blocked is not retried at every
 	// event, but after a growing pause (loop only).
 	retryAt time.Time
@@ -53,7 +64,9 @@ func lockDir(scope config.Scope, getenv func(string) string) string {
 
 // apply makes cfg the configuration: targets (keeping the figures of
 // targets that stay), watches and schedules.
-func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, resolved []target.Resolved) {
+// measure asks for a rescan of every target armed (an audit follows at
+// start, a reload has none).
+func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, resolved []target.Resolved, measure bool) {
 	d.mu.Lock()
 	old := map[string]TargetStatus{}
 	for _, t := range d.targets {
@@ -72,70 +85,19 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 	d.status.GOROOT, d.status.GOROOTRequired = gr, cfg.GOROOT.Required
 	d.mu.Unlock()
 	for _, t := range d.targets {
-		d.startWatch(t)
+		if d.wantsWatch(t) {
+			d.arm(t, measure)
+		} else {
+			d.setWatch(t, watchOff, "", nil)
+		}
 	}
 	d.scheds = newSchedules(cfg.Daemon, time.Now())
 	d.planned()
 }
 
-// startWatch follows a build cache that has a limit to keep, or whose
-// use must be recorded for its users (shared mode).
-func (d *daemon) startWatch(t *tstate) {
-	rt := t.rt
-	if rt.Kind != config.Build || !d.cfg.Daemon.Watch || (rt.MaxSize == 0 && !rt.Shared()) ||
-		rt.Path == "" || rt.Disabled || rt.Unresolved || t.watch.Load() != nil {
-		return
-	}
-	root, err := safefs.OpenRoot(rt.Path)
-	if err != nil {
-		return // not created yet: the next rescan tries again
-	}
-	w, err := watch.Open(root, watch.Options{
-		Limit:    int64(rt.MaxSize),
-		TrackUse: rt.Shared(),
-		Over:     func() { raise(d.over, t, &t.overQueued) },
-		Overflow: func() { raise(d.rescan, t, &t.rescanQueued) },
-	})
-	if err != nil {
-		root.Close()
-		d.mu.Lock()
-		t.status.Error = fmt.Sprintf("cannot watch: %v", err)
-		d.mu.Unlock()
-		return
-	}
-	t.root, t.ended = root, make(chan struct{})
-	t.watch.Store(w)
-	d.mu.Lock()
-	t.status.Watched = true
-	d.mu.Unlock()
-	go func() {
-		defer close(t.ended)
-		if err := w.Run(); err != nil {
-			journal.Emit(d.opt.Sink, journal.Event{Type: journal.Rescan, Priority: journal.Warning,
-				Message: fmt.Sprintf("stopped watching %s: %v; the next scheduled rescan looks again", rt.Path, err),
-				Fields:  map[string]string{"GOMAINT_TARGET": rt.Name, "GOMAINT_CACHE_KIND": string(rt.Kind), "GOMAINT_CACHE_PATH": rt.Path, "GOMAINT_REASON": err.Error()}})
-		}
-	}()
-}
-
-// stopWatch ends a target's watch and waits for its goroutine.
-func (d *daemon) stopWatch(t *tstate) {
-	w := t.watch.Swap(nil)
-	if w == nil {
-		return
-	}
-	w.Close()
-	<-t.ended
-	t.root.Close()
-	t.root = nil
-	d.mu.Lock()
-	t.status.Watched = false
-	d.mu.Unlock()
-}
-
 func (d *daemon) closeTargets() {
 	for _, t := range d.targets {
-		d.stopWatch(t)
+		d.disarm(t)
 	}
 }
 

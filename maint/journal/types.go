@@ -27,6 +27,8 @@ var (
 	// The control socket cannot accept connections (out of fds), and
 	// accepts again.
 	Control = Type{"2a7b460ca7494f5785f96b6e1b50a4f1", "control"}
+	// Watch: a watched cache changed state (absent, watching, degraded).
+	Watch = Type{"ab74ea6a140a48a28b83fb383cdead74", "watch"}
 )
 
 // Findings maps each finding code to its event type. GOROOT findings are
@@ -47,11 +49,13 @@ var Findings = map[string]Type{
 	"WORLD_WRITABLE":     {"df5dd074a88045c9bdb7c896f2bab4e9", "finding"},
 	"SCAN_INCOMPLETE":    {"181582a8aa444bca98c3dabdb6685b57", "finding"},
 	"ATIME_UNRELIABLE":   {"19fe7cae54584deeb512fff250ee06bc", "finding"},
+	// The daemon's, not the audit's: a watch that a limit left incomplete.
+	"WATCH_DEGRADED": {"523d6bbc4abd4a00ae9ba9672d3955c0", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.
 func AllTypes() []Type {
-	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control}
+	all := []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
 	for _, t := range Findings {
 		all = append(all, t)
 	}

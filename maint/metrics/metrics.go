@@ -43,6 +43,10 @@ type Target struct {
 	TrimFreedBytesTotal int64
 	// Zero means never: the sample is omitted rather than reported as 1970.
 	LastAudit, LastCleanSuccess time.Time
+	// Watch is the daemon's watch state: "watching" gives
+	// gomaint_watch_up 1, "absent" or "degraded" 0, and "" (a cache the
+	// daemon does not mean to watch) no sample.
+	Watch string
 }
 
 // Finding is the value of one gomaint_findings sample: how many findings
@@ -132,6 +136,9 @@ func Format(w io.Writer, s Snapshot) error {
 		add("gomaint_trim_freed_bytes_total", "counter", "Bytes freed by trims of the cache since the daemon started.", itoa(t.TrimFreedBytesTotal), tk...)
 		if !t.LastAudit.IsZero() {
 			add("gomaint_last_audit_timestamp_seconds", "gauge", "Unix time of the last completed audit of the cache.", unixSeconds(t.LastAudit), tk...)
+		}
+		if t.Watch != "" {
+			add("gomaint_watch_up", "gauge", "1 if the daemon watches every shard of the build cache with inotify, 0 if the cache is absent or the watch is degraded (enforced by rescans).", boolInt(t.Watch == "watching"), tk...)
 		}
 		if !t.LastCleanSuccess.IsZero() {
 			add("gomaint_last_clean_success_timestamp_seconds", "gauge", "Unix time of the last clean of the cache that met its limits.", unixSeconds(t.LastCleanSuccess), tk...)

@@ -2,16 +2,31 @@
 // within milliseconds when the cache grows past its limit, without polling.
 //
 // A Build watch holds one inotify instance with a watch on the cache root
-// (to see shards created later) and on each of the 256 shard directories.
-// It keeps a running estimate of the cache's disk usage: every entry that is
-// closed after writing, or moved in, adds its size. Removals are not
-// subtracted, since inotify does not say what a removed file weighed; the
-// estimate therefore errs high, and is made exact again by Reset after every
-// trim and scheduled rescan. Nothing is ever removed on the strength of the
+// (to see shards created, moved and removed later) and on each of the 256
+// shard directories, at most one watch and one open fd per shard name, so
+// no sequence of renames can make it hold more than 257 watches and 257
+// fds. It keeps a running estimate of the cache's disk usage: every entry
+// that is closed after writing, or moved in, adds its size. Removals are
+// not subtracted, since inotify does not say what a removed file weighed;
+// the estimate therefore errs high, and is made exact again by Adjust after
+// every trim and rescan. Nothing is ever removed on the strength of the
 // estimate: it only says when to run a trim, and the trim measures.
 //
 // When the kernel's event queue overflows, events were lost: the watch
-// reports it and the daemon rescans, never guesses.
+// reports it (the daemon rescans, never guesses) and looks at every shard
+// name again, since a shard created in the gap has no watch yet.
+//
+// When a limit runs out (fs.inotify.max_user_watches, max_user_instances,
+// the open-file limit) the watch is incomplete, never silently: Open or
+// Incomplete return a *LimitError, Options.Degraded hears of later ones,
+// and Resync tries again.
+//
+// Run ends with ErrRootGone when the cache root itself is moved (or
+// replaced: moved away first) or unmounted: the daemon then tears the
+// watch down and waits for the path to hold a cache again. The kernel
+// reports a removal (IN_DELETE_SELF) only once the last fd of the
+// directory is closed, the watch's own included, so the daemon also checks
+// every few seconds that the path still names the watched directory.
 //
 // For a shared cache the watch also records use: users cannot refresh the
 // mtime of entries they do not own, which Go does on every use older than an
@@ -45,47 +60,68 @@ type Options struct {
 	Over func()
 	// Overflow is called when the kernel dropped events. It must not block.
 	Overflow func()
+	// Degraded is called, from the watch's goroutine, when a shard that
+	// appeared could not be watched because a limit ran out. It must not
+	// block.
+	Degraded func(*LimitError)
 	// TrackUse refreshes the mtime of entries opened by anyone (shared caches).
 	TrackUse bool
 }
 
 // Build is a watch on one build cache.
 type Build struct {
-	root *safefs.Root
-	opt  Options
-	file *os.File // the inotify instance, non-blocking, so Close wakes Run
+	root   *safefs.Root
+	opt    Options
+	file   *os.File // the inotify instance, non-blocking, so Close wakes Run
+	ifd    int      // file's descriptor, for inotify_add_watch and rm_watch
+	rootWD int32
 
 	mu     sync.Mutex
-	rootWD int32
-	shards map[int32]int // watch descriptor -> shard directory fd
+	shards map[string]shard // by name; only names of shards, so at most 256
+	byWD   map[int32]string
+	// failed holds the shards that exist but have no watch because a
+	// limit ran out, and lastErr the last such error.
+	failed  map[string]bool
+	lastErr *LimitError
+	budget  int // shard fds the open-file limit allows (shardBudget)
 
 	bytes, files atomic.Int64
 	refreshed    atomic.Int64
 }
 
+type shard struct {
+	wd int32
+	fd int
+}
+
 // Events gomaint watches on a shard: anything that adds, replaces or
-// removes an entry; IN_OPEN too when use is tracked.
+// removes an entry; IN_OPEN too when use is tracked. On the root: shards
+// coming and going, and the root itself going.
 const (
 	shardMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
 		unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
-	rootMask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_ONLYDIR | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+	rootMask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR |
+		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+	rootGoneMask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_IGNORED | unix.IN_UNMOUNT
 )
 
 // Open starts watching the build cache at root. The caller keeps root open
-// until Close, then calls Run in a goroutine.
+// until Close, then calls Run in a goroutine. An error means no watch at
+// all; a watch that lacks some shards is returned, and Incomplete says so.
 func Open(root *safefs.Root, opt Options) (*Build, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		return nil, fmt.Errorf("inotify: %w", err)
+		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_init1", err))
 	}
-	w := &Build{root: root, opt: opt, file: os.NewFile(uintptr(fd), "inotify"), shards: map[int32]int{}}
+	w := &Build{root: root, opt: opt, file: os.NewFile(uintptr(fd), "inotify"), ifd: fd,
+		shards: map[string]shard{}, byWD: map[int32]string{}, failed: map[string]bool{}, budget: shardBudget()}
 	if w.rootWD, err = w.add(root.FD, rootMask); err != nil {
 		w.file.Close()
-		return nil, fmt.Errorf("watch %s: %w", root.Path, err)
+		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_add_watch", err))
 	}
-	for i := 0; i < 256; i++ {
-		w.addShard(fmt.Sprintf("%02x", i))
-	}
+	w.mu.Lock()
+	w.resyncLocked()
+	w.mu.Unlock()
 	return w, nil
 }
 
@@ -93,29 +129,8 @@ func Open(root *safefs.Root, opt Options) (*Build, error) {
 // /proc/self/fd/N is resolved by the kernel to exactly the directory that
 // was opened beneath the root, so no path walk can be redirected.
 func (w *Build) add(fd int, mask uint32) (int32, error) {
-	wd, err := unix.InotifyAddWatch(int(w.file.Fd()), "/proc/self/fd/"+strconv.Itoa(fd), mask)
+	wd, err := unix.InotifyAddWatch(w.ifd, "/proc/self/fd/"+strconv.Itoa(fd), mask)
 	return int32(wd), err
-}
-
-func (w *Build) addShard(name string) {
-	fd, err := w.root.OpenDir(name)
-	if err != nil {
-		return // not there yet: the root watch sees it created
-	}
-	mask := uint32(shardMask)
-	if w.opt.TrackUse {
-		mask |= unix.IN_OPEN
-	}
-	wd, err := w.add(fd, mask)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, dup := w.shards[wd]; err != nil || dup {
-		// A failed watch, or the same shard seen twice (created while Open
-		// ran): keep one fd per watch.
-		unix.Close(fd)
-		return
-	}
-	w.shards[wd] = fd
 }
 
 // Estimate returns the estimated disk bytes and file count.
@@ -123,6 +138,14 @@ func (w *Build) Estimate() (bytes, files int64) { return w.bytes.Load(), w.files
 
 // Refreshed returns how many entries had their use recorded.
 func (w *Build) Refreshed() int64 { return w.refreshed.Load() }
+
+// Watches returns how many shard directories are watched (each with one
+// watch and one open fd).
+func (w *Build) Watches() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.shards)
+}
 
 // Adjust corrects the estimate by what a measurement found: the daemon
 // passes the difference between a count and the estimate when the count
@@ -138,16 +161,23 @@ func (w *Build) SetFiles(n int64) { w.files.Store(n) }
 // Close stops Run; the caller must still wait for Run to return.
 func (w *Build) Close() error { return w.file.Close() }
 
+// ErrRootGone ends Run when the cache root is removed, moved, replaced or
+// unmounted: the watch follows an inode, which no longer is the cache.
+var ErrRootGone = errors.New("the cache directory was removed, moved or unmounted")
+
 // Run reads events until Close. It returns nil after Close, or the error
-// that stopped it (the cache root removed or moved, for one). It releases
-// the shard fds as it returns, so no event is handled with a closed fd.
+// that stopped it (ErrRootGone, for one). It releases the shard fds as it
+// returns, so no event is handled with a closed fd.
 func (w *Build) Run() error {
 	defer func() {
+		// Closing the instance ends its watches; its fd number may already
+		// belong to another file, so no inotify_rm_watch here.
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		for wd, fd := range w.shards {
-			unix.Close(fd)
-			delete(w.shards, wd)
+		for name, s := range w.shards {
+			unix.Close(s.fd)
+			delete(w.shards, name)
+			delete(w.byWD, s.wd)
 		}
 	}()
 	buf := make([]byte, 64<<10)
@@ -167,8 +197,6 @@ func (w *Build) Run() error {
 	}
 }
 
-var errRootGone = errors.New("the cache directory was removed or moved")
-
 func (w *Build) handle(buf []byte) error {
 	for len(buf) >= unix.SizeofInotifyEvent {
 		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[0]))
@@ -186,13 +214,15 @@ func (w *Build) handle(buf []byte) error {
 			if w.opt.Overflow != nil {
 				w.opt.Overflow()
 			}
+			w.mu.Lock()
+			w.resyncLocked()
+			w.mu.Unlock()
+			w.reportLimit()
 		case ev.Wd == w.rootWD:
-			if ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
-				return errRootGone
+			if ev.Mask&rootGoneMask != 0 {
+				return ErrRootGone
 			}
-			if ev.Mask&unix.IN_ISDIR != 0 && len(name) == 2 {
-				w.addShard(string(name))
-			}
+			w.rootEvent(ev.Mask, name)
 		default:
 			w.shardEvent(ev.Wd, ev.Mask, name)
 		}
@@ -200,24 +230,41 @@ func (w *Build) handle(buf []byte) error {
 	return nil
 }
 
-func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
-	if mask&unix.IN_IGNORED != 0 { // the shard went (go clean -cache removes shards)
-		w.mu.Lock()
-		if fd, ok := w.shards[wd]; ok {
-			unix.Close(fd)
-			delete(w.shards, wd)
-		}
-		w.mu.Unlock()
+// rootEvent follows shards: a shard created or moved in gets a watch, one
+// removed or moved away loses its watch and fd (a moved directory stays
+// watched by the kernel wherever it goes, so dropping it is on us).
+func (w *Build) rootEvent(mask uint32, name []byte) {
+	if mask&unix.IN_ISDIR == 0 || !isShard(name) {
 		return
-	}
-	if len(name) == 0 {
-		return // an event on the shard itself, such as our own getdents
 	}
 	w.mu.Lock()
-	fd, ok := w.shards[wd]
+	if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
+		w.dropLocked(string(name))
+		delete(w.failed, string(name))
+	} else {
+		w.addShardLocked(string(name), true)
+	}
 	w.mu.Unlock()
-	if !ok {
-		return
+	w.reportLimit()
+}
+
+func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
+	w.mu.Lock()
+	sname, ok := w.byWD[wd]
+	var fd int
+	if ok {
+		fd = w.shards[sname].fd
+	}
+	if ok && mask&unix.IN_IGNORED != 0 {
+		// The kernel ended the watch itself (the shard is gone).
+		unix.Close(fd)
+		delete(w.shards, sname)
+		delete(w.byWD, wd)
+		ok = false
+	}
+	w.mu.Unlock()
+	if !ok || len(name) == 0 {
+		return // a shard we dropped, or an event on the shard itself
 	}
 	isDir := mask&unix.IN_ISDIR != 0
 	kind, _ := layout.Entry(&scan.Dir{Depth: 1, Class: layout.Shard}, name, isDir, true)

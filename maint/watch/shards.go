@@ -1,0 +1,148 @@
+package watch
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/scan"
+)
+
+// isShard: the 256 names 00..ff, as go makes them. Nothing else is ever
+// watched, so no name a user picks adds a watch.
+func isShard(name []byte) bool {
+	if len(name) != 2 {
+		return false
+	}
+	for _, c := range name {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Resync looks at every shard name again: watches shards that have none
+// (after a limit was raised, or events were lost), drops watches of shards
+// that are gone. It returns Incomplete's answer.
+func (w *Build) Resync() error {
+	w.mu.Lock()
+	w.resyncLocked()
+	w.mu.Unlock()
+	return w.Incomplete()
+}
+
+func (w *Build) resyncLocked() {
+	for i := 0; i < 256; i++ {
+		w.addShardLocked(fmt.Sprintf("%02x", i), false)
+	}
+}
+
+// Incomplete returns a *LimitError while shards that exist have no watch
+// because a limit ran out, else nil.
+func (w *Build) Incomplete() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.failed) == 0 || w.lastErr == nil {
+		return nil
+	}
+	e := *w.lastErr
+	e.Shards = len(w.failed)
+	return &e
+}
+
+// reportLimit tells Options.Degraded when shards lack a watch.
+func (w *Build) reportLimit() {
+	var l *LimitError
+	if err := w.Incomplete(); errors.As(err, &l) && w.opt.Degraded != nil {
+		w.opt.Degraded(l)
+	}
+}
+
+// addShardLocked watches the shard directory name, replacing a watch of a
+// directory that held the name before; count adds what the shard already
+// holds to the estimate (go may write entries into a new shard before the
+// watch on it exists).
+func (w *Build) addShardLocked(name string, count bool) {
+	if _, ok := w.shards[name]; !ok && len(w.shards) >= w.budget {
+		// Leave the daemon the fds its scans, trims and socket need.
+		w.failLocked(name, limitError("open", unix.EMFILE))
+		return
+	}
+	fd, err := w.root.OpenChild(w.root.FD, name)
+	if err != nil {
+		if le := limitError("open", err); errors.As(le, new(*LimitError)) {
+			w.failLocked(name, le)
+			return
+		}
+		// Not there (any more), or not a directory: the audit's business.
+		w.dropLocked(name)
+		delete(w.failed, name)
+		return
+	}
+	mask := uint32(shardMask)
+	if w.opt.TrackUse {
+		mask |= unix.IN_OPEN
+	}
+	wd, err := w.add(fd, mask)
+	if err != nil {
+		unix.Close(fd)
+		if le := limitError("inotify_add_watch", err); errors.As(le, new(*LimitError)) {
+			w.failLocked(name, le)
+		}
+		return
+	}
+	delete(w.failed, name)
+	if old, ok := w.shards[name]; ok && old.wd == wd {
+		unix.Close(fd) // the same directory, seen again
+		return
+	}
+	w.dropLocked(name)
+	if other, ok := w.byWD[wd]; ok {
+		// The directory moved from another shard name: keep the one
+		// watch under its new name.
+		unix.Close(w.shards[other].fd)
+		delete(w.shards, other)
+	}
+	w.shards[name] = shard{wd: wd, fd: fd}
+	w.byWD[wd] = name
+	if count {
+		if t, err := scan.Subtree(fd, ".", w.root.Mount()); err == nil {
+			w.bytes.Add(t.DiskBytes)
+			w.files.Add(t.Files)
+		}
+	}
+}
+
+func (w *Build) failLocked(name string, err error) {
+	w.dropLocked(name)
+	w.failed[name] = true
+	errors.As(err, &w.lastErr)
+}
+
+// dropLocked removes the watch of shard name and closes its fd. The
+// kernel's IN_IGNORED for it comes later and finds nothing.
+func (w *Build) dropLocked(name string) {
+	s, ok := w.shards[name]
+	if !ok {
+		return
+	}
+	unix.InotifyRmWatch(w.ifd, uint32(s.wd))
+	unix.Close(s.fd)
+	delete(w.shards, name)
+	delete(w.byWD, s.wd)
+}
+
+// fdReserve is how many fds below its limit the daemon keeps free of
+// shard watches: a walk, a trim's workers, the journal and the socket.
+const fdReserve = 64
+
+// shardBudget is how many shard fds the open-file limit leaves room for.
+func shardBudget() int {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur > 256+fdReserve*2 {
+		return 256
+	}
+	return max(int(rl.Cur)-fdReserve*2, 0)
+}

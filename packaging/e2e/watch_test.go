@@ -1,0 +1,202 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/testenv"
+)
+
+// watchConfig: one watched build cache that does not exist when the
+// daemon starts.
+const watchConfig = `[goroot]
+path = "/usr/local/go"
+
+[daemon]
+watch = true
+
+[[target]]
+name = "late"
+kind = "build"
+path = "/var/cache/go/late"
+max_size = "8MiB"
+min_age = "1h"
+`
+
+const (
+	lateCache = "/var/cache/go/late"
+	lateLimit = 8 * mib
+	helloDir  = "/root/hello"
+	stageDir  = "/root/stage" // a cache filled by a real go build, then aged
+)
+
+// TestWatchLifecycle (issue 12): the installed daemon under systemd keeps
+// a build cache to its limit through its life: created after the start,
+// removed with rm -rf, made again by a real go build; and, when a limit
+// leaves the watch incomplete, says so (systemctl status, gomaint status,
+// journal) and still holds the limit by rescans.
+func TestWatchLifecycle(t *testing.T) {
+	testenv.Root(t)
+	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go"} {
+		testenv.Command(t, cmd)
+	}
+	repo := repoRoot(t)
+	goroot := strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
+	built := make(chan error, 1)
+	var deb string
+	go func() {
+		var err error
+		deb, err = buildDeb(repo, testenv.Dir(t), version1)
+		built <- err
+	}()
+	c := boot(t, rootfsTarball(t), []string{goroot + ":" + goHost}, nil)
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("at the end of the failed test:\n%s\n%s\n%s", c.out("systemctl", "status", "--no-pager", "-n", "0", "gomaint.service"),
+				c.out("gomaint", "status", "--system"),
+				c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "60", "SYSLOG_IDENTIFIER=gomaint"))
+		}
+	})
+	data, err := os.ReadFile(deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.root, "root", filepath.Base(deb)), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.sh(t, `ln -sfn `+goHost+` `+goRoot)
+	c.runT(t, 3*time.Minute, "dpkg", "-i", "/root/"+filepath.Base(deb))
+	if err := os.WriteFile(filepath.Join(c.root, "etc/gomaint/gomaint.toml"), []byte(watchConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A real go build fills a cache aside, aged as if built hours ago so
+	// that min_age (1h at least) lets a trim take it.
+	c.sh(t, `mkdir -p `+helloDir+` && cd `+helloDir+` && printf 'module hello\n\ngo 1.22\n' > go.mod &&
+printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > main.go`)
+	goBuild(t, c, stageDir)
+	c.sh(t, `find `+stageDir+` -exec touch -h -d '-3 hours' {} +`)
+
+	start := time.Now()
+	resetStartLimit(t, c)
+	c.run(t, "systemctl", "restart", "gomaint.service")
+	watchState(t, c, start, "absent", 30*time.Second)
+
+	// 1. The cache appears after the start.
+	at := time.Now()
+	c.run(t, "cp", "-a", stageDir, lateCache)
+	watchState(t, c, at, "watching", 30*time.Second)
+	held(t, c, at, 30*time.Second, "a cache made after systemctl start gomaint")
+
+	// 2. rm -rf: absent, and gomaint status says so.
+	at = time.Now()
+	c.run(t, "rm", "-rf", lateCache)
+	watchState(t, c, at, "absent", 30*time.Second)
+	if out := c.out("gomaint", "status", "--system"); !strings.Contains(out, "not watched") {
+		t.Errorf("gomaint status after rm -rf of the cache does not say it is not watched:\n%s", out)
+	}
+
+	// 3. A real go build makes it again: watched at once, its growth seen
+	// live (a limit trim runs, though min_age keeps what the build just
+	// wrote); once those entries are older than min_age, held.
+	at = time.Now()
+	goBuild(t, c, lateCache)
+	watchState(t, c, at, "watching", 30*time.Second)
+	if es := c.waitJournal(t, 30*time.Second, nil, "GOMAINT_EVENT=trim", "GOMAINT_TRIGGER=limit", "GOMAINT_TARGET=late", since(at)); len(es) == 0 {
+		t.Errorf("no limit trim after a go build filled the re-made cache past its limit")
+	}
+	aged := time.Now()
+	c.sh(t, `find `+lateCache+` -exec touch -h -d '-3 hours' {} +`)
+	// The trim min_age blocked is retried after a growing pause (up to
+	// 10 minutes in general; here about a minute at most).
+	held(t, c, aged, 2*time.Minute, "a cache a real go build made again after rm -rf")
+
+	// 4. Degraded: an open-file limit too low for every shard's watch.
+	// (The container's /proc/sys is read-only, so the inotify sysctls are
+	// lowered only in the unit tests' user namespace: TestLifecycleDegraded.)
+	dropIn := filepath.Join(c.root, "etc/systemd/system/gomaint.service.d")
+	if err := os.MkdirAll(dropIn, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dropIn, "nofile.conf"), []byte("[Service]\nLimitNOFILE=160\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.run(t, "systemctl", "daemon-reload")
+	at = time.Now()
+	resetStartLimit(t, c)
+	c.run(t, "systemctl", "restart", "gomaint.service")
+	es := watchState(t, c, at, "degraded", 30*time.Second)
+	if e := es[len(es)-1]; e["MESSAGE_ID"] != journal.Watch.ID || !strings.Contains(e["GOMAINT_FIX"], "LimitNOFILE") || e["PRIORITY"] != "4" {
+		t.Errorf("the degraded event does not say what to raise: %s", e)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p := c.show(t, "gomaint.service", "StatusText")
+		if strings.Contains(p["StatusText"], "watch degraded") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("systemctl status does not say degraded: StatusText=%q", p["StatusText"])
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if out := c.out("gomaint", "status", "--system"); !strings.Contains(out, "degraded") || !strings.Contains(out, "WATCH_DEGRADED") {
+		t.Errorf("gomaint status does not say degraded:\n%s", out)
+	}
+	at = time.Now()
+	c.run(t, "cp", "-a", stageDir+"/.", lateCache)
+	held(t, c, at, 100*time.Second, "degraded: growth held by the rescans every minute")
+
+	os.Remove(filepath.Join(dropIn, "nofile.conf"))
+	c.run(t, "systemctl", "daemon-reload")
+	resetStartLimit(t, c)
+	c.run(t, "systemctl", "restart", "gomaint.service")
+}
+
+// goBuild builds the hello module with its build cache at cache.
+func goBuild(t *testing.T, c *container, cache string) {
+	t.Helper()
+	start := time.Now()
+	c.runT(t, 5*time.Minute, "env", "GOCACHE="+cache, "GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=mod", "HOME=/root",
+		"sh", "-c", "cd "+helloDir+" && "+goRoot+"/bin/go build -o /dev/null .")
+	t.Logf("go build with GOCACHE=%s: %s", cache, time.Since(start).Round(100*time.Millisecond))
+}
+
+// watchState waits for a watch event of the late target in state.
+func watchState(t *testing.T, c *container, from time.Time, state string, within time.Duration) []entry {
+	t.Helper()
+	es := c.waitJournal(t, within, nil, "GOMAINT_EVENT=watch", "GOMAINT_TARGET=late", "GOMAINT_WATCH_STATE="+state, since(from))
+	if len(es) == 0 {
+		t.Fatalf("no watch event %q for %s within %s; gomaint's entries:\n%s", state, lateCache, within,
+			entries(c.journal(t, "SYSLOG_IDENTIFIER=gomaint", since(from))))
+	}
+	return es
+}
+
+// held waits until the late cache is under its limit.
+func held(t *testing.T, c *container, from time.Time, within time.Duration, what string) {
+	t.Helper()
+	deadline := from.Add(within)
+	for {
+		n, err := diskBytes(filepath.Join(c.root, lateCache))
+		if err == nil && n <= lateLimit {
+			t.Logf("%s: %d bytes, under %d, %s after it began", what, n, lateLimit, time.Since(from).Round(100*time.Millisecond))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d bytes (%v) after %s, over the limit %d\n%s", what, n, err, within, lateLimit,
+				entries(c.journal(t, "SYSLOG_IDENTIFIER=gomaint", since(from))))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
