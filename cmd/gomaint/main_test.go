@@ -307,3 +307,35 @@ func TestProtectCLI(t *testing.T) {
 		t.Errorf("second run: %+v", r)
 	}
 }
+
+// TestGlobalFlagsBeforeCommand: the flags every command takes work before
+// the command too, as with git or systemctl (issue 12.9).
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	dir := testenv.Dir(t)
+	cache := filepath.Join(dir, "gocache")
+	os.Mkdir(cache, 0o755)
+	f := writeConfig(t, fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"mine\"\nkind = \"build\"\npath = %q\n", cache))
+	for _, args := range [][]string{
+		{"--config", f, "audit", "--json"},
+		{"--config=" + f, "--log", "none", "audit", "--json"},
+		{"--log=none", "--config", f, "audit", "--json"},
+	} {
+		r := gomaint(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"name": "mine"`) {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if r := gomaint(t, nil, "--config", f, "config", "check"); r.code != 0 || !strings.Contains(r.stdout, f+": ok, 1 targets") {
+		t.Errorf("config check: %+v", r)
+	}
+	if r := gomaint(t, nil, "--config", f, "check", "goroot", "--goroot", "/nonexistent", "--log", "none"); r.code != 78 || !strings.Contains(r.stderr, "GOROOT_MISSING") {
+		t.Errorf("check goroot: %+v", r)
+	}
+	// A command's own flag before the command is named, with where it goes.
+	if r := gomaint(t, nil, "--json", "audit"); r.code != 2 || !strings.Contains(r.stderr, `"--json" is not a flag of every command; put it after the command`) {
+		t.Errorf("--json first: %+v", r)
+	}
+	if r := gomaint(t, nil, "--config"); r.code != 2 || !strings.Contains(r.stderr, "--config needs a value") {
+		t.Errorf("--config alone: %+v", r)
+	}
+}
