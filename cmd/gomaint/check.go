@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -50,7 +49,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	res := goroot.Check(ctx, req)
 	goroot.Emit(sink, res)
 	if *asJSON {
-		json.NewEncoder(stdout).Encode(res)
+		writeJSON(stdout, res, false)
 	} else if res.OK {
 		fmt.Fprintf(stdout, "GOROOT %s is usable: %s\n", res.Path, res.Version)
 	} else {

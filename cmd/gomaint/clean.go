@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,16 +62,15 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		req.Progress = progress(stderr, "cleaning")
 	}
 	var mu sync.Mutex
-	enc := json.NewEncoder(stdout)
 	if *dryRun { // a real run journals its totals; listing every removal would cost more than removing
 		req.Removed = func(t string, r trim.Removal) {
 			mu.Lock()
 			defer mu.Unlock()
 			if *asJSON {
-				enc.Encode(struct {
+				writeJSON(stdout, struct {
 					Target string `json:"target"`
 					trim.Removal
-				}{t, r})
+				}{t, r}, false)
 			} else {
 				fmt.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
 			}
@@ -85,15 +83,14 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // returns the exit status: 1 when a target did not end within its limits.
 func printOutcomes(w io.Writer, outs []clean.Outcome, asJSON, dryRun bool) int {
 	code := exitOK
-	enc := json.NewEncoder(w)
 	for _, o := range outs {
 		if !o.OK() {
 			code = exitFindings
 		}
 		if asJSON {
-			enc.Encode(struct {
+			writeJSON(w, struct {
 				Summary clean.Outcome `json:"summary"`
-			}{o})
+			}{o}, false)
 			continue
 		}
 		printOutcome(w, o, dryRun)
