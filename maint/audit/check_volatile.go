@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 func init() { register(checkVolatile) }
@@ -21,6 +22,8 @@ func checkVolatile(c *Context, cache *Cache) []Finding {
 	var why string
 	if cache.Exists && cache.ScanErr == nil && cache.FS.Volatile() {
 		why = fmt.Sprintf("is on %s (mounted at %s), which is emptied at every reboot", cache.FS.Type, cache.FS.MountPoint)
+	} else if fs, ok := notYetOn(cache); ok && fs.Volatile() {
+		why = fmt.Sprintf("does not exist yet, and go would create it on %s (mounted at %s), which is emptied at every reboot", fs.Type, fs.MountPoint)
 	} else {
 		for _, d := range volatileDirs {
 			if cache.Path == d || strings.HasPrefix(cache.Path, d+"/") {
@@ -35,6 +38,16 @@ func checkVolatile(c *Context, cache *Cache) []Finding {
 	return []Finding{{Code: "CACHE_VOLATILE", Severity: Warning,
 		Detail: fmt.Sprintf("%s %s %s; every build after that starts from nothing", envName(cache), cache.Path, why),
 		Fix:    moveFix(c, cache)}}
+}
+
+// notYetOn is the file system a cache go has not created yet will be
+// on: that of its nearest existing ancestor.
+func notYetOn(cache *Cache) (scan.FS, bool) {
+	if cache.Exists {
+		return scan.FS{}, false
+	}
+	fs, _, err := scan.NearestFS(cache.Path)
+	return fs, err == nil
 }
 
 // envName is the go variable that names a cache of this kind.
