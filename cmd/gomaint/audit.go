@@ -129,6 +129,9 @@ func printReport(w io.Writer, rep *audit.Report, colour bool) {
 			limit := "no limit"
 			if c.LimitBytes > 0 {
 				limit = "limit " + config.FormatSize(c.LimitBytes)
+				if c.LimitAuto {
+					limit += " (auto)"
+				}
 			}
 			fmt.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
 				config.FormatSize(f.DiskBytes), config.FormatSize(f.Bytes), f.Files, f.Dirs, limit, c.Owner)

@@ -11,6 +11,7 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 // cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
@@ -92,5 +93,24 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gomaint config show:", err)
 		return exitConfig
 	}
+	showAutoLimits(stdout, cfg)
 	return exitOK
+}
+
+// showAutoLimits says what max_size "auto" comes to for each target that
+// has it, as a comment, so the shown file still checks.
+func showAutoLimits(w io.Writer, cfg *config.Config) {
+	resolved, _ := target.Resolve(context.Background(), cfg, os.Environ())
+	header := false
+	for _, rt := range resolved {
+		if !rt.AutoLimit {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\n# max_size \"auto\" is %d%% of the file system the cache is on, at most %s; here:\n",
+				config.AutoPercent, config.FormatSize(config.AutoCap))
+			header = true
+		}
+		fmt.Fprintf(w, "#   %-6s %s: %s\n", rt.Name, orNone(rt.Path), config.FormatSize(int64(rt.MaxSize)))
+	}
 }

@@ -339,3 +339,24 @@ func TestGlobalFlagsBeforeCommand(t *testing.T) {
 		t.Errorf("--config alone: %+v", r)
 	}
 }
+
+// TestConfigShowDefaultLimit: with no configuration file the build cache
+// has max_size "auto", and config show and audit say what it comes to
+// for the file system the cache is on (issue 12.3).
+func TestConfigShowDefaultLimit(t *testing.T) {
+	testenv.Root(t)
+	home := testenv.Mount(t, testenv.Dir(t), "tmpfs", "tmpfs", "size=200m")
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=", "XDG_CACHE_HOME=", "GOCACHE=", "GOMODCACHE=", "GOPATH=", "GOENV="}
+	r := gomaint(t, env, "config", "show")
+	want := fmt.Sprintf("#   build  %s/.cache/go-build: 20MiB", home)
+	if r.code != 0 || !strings.Contains(r.stdout, `max_size = "auto"`) || !strings.Contains(r.stdout, want) {
+		t.Errorf("config show: %+v; want %q", r, want)
+	}
+	if shown := writeConfig(t, r.stdout); gomaint(t, env, "config", "check", shown).code != 0 {
+		t.Errorf("shown configuration does not check")
+	}
+	os.MkdirAll(filepath.Join(home, ".cache", "go-build"), 0o755)
+	if r := gomaint(t, env, "audit", "--log", "none"); !strings.Contains(r.stdout, "; limit 20MiB (auto); owner") {
+		t.Errorf("audit: %+v", r)
+	}
+}

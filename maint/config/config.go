@@ -94,7 +94,8 @@ type Target struct {
 	Kind Kind   `toml:"kind"`
 	// Path is the cache root; empty means resolved as the go command would.
 	Path string `toml:"path"`
-	// MaxSize is the size above which the cache is over its limit; 0 is none.
+	// MaxSize is the size above which the cache is over its limit; 0 is
+	// none. AutoSize, the default of build caches, is resolved per target.
 	MaxSize Size `toml:"max_size"`
 	// LowDiskPercent and LowInodesPercent: free space or inodes of the cache's
 	// file system below this percentage are findings.
@@ -129,9 +130,10 @@ func (t Target) Shared() bool { return t.Mode == "shared" }
 // hourly, so anything younger may be in use right now (DESIGN.md, safety 5).
 const MinMinAge = time.Hour
 
-// EffectiveLowWater is where a size trim stops.
+// EffectiveLowWater is where a size trim stops: low_water, unless it is
+// above the limit "auto" resolved to.
 func (t Target) EffectiveLowWater() int64 {
-	if t.LowWater > 0 {
+	if t.LowWater > 0 && t.LowWater <= t.MaxSize {
 		return int64(t.LowWater)
 	}
 	return int64(t.MaxSize) / 10 * 9
@@ -158,6 +160,7 @@ func Default(scope Scope) *Config {
 		Jitter:        Duration(5 * time.Minute), Watch: true,
 	}}
 	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}
+	c.Targets[0].MaxSize = AutoSize
 	if scope == System {
 		// The caches the package creates (tmpfiles.d/gomaint.conf), shared
 		// through its group once systemd-sysusers has made it. Were they
@@ -248,6 +251,9 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 			errs = append(errs, e)
 			continue
 		}
+		if t.Kind == Build && !hasMaxSize(md, p) {
+			t.MaxSize = AutoSize // the default limit of every build cache
+		}
 		c.Targets = append(c.Targets, t)
 	}
 	for _, k := range md.Undecoded() {
@@ -262,6 +268,14 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 		errs = append(errs, v)
 	}
 	return c, errors.Join(errs...)
+}
+
+// hasMaxSize reports whether a [[target]] table sets max_size itself.
+func hasMaxSize(md toml.MetaData, p toml.Primitive) bool {
+	var has struct {
+		MaxSize *Size `toml:"max_size"`
+	}
+	return md.PrimitiveDecode(p, &has) == nil && has.MaxSize != nil
 }
 
 // typeError is how the decoder words a value of the wrong type.
@@ -338,7 +352,7 @@ func (c *Config) validate() []*Error {
 		if t.MaxAge != 0 && t.MaxAge < t.MinAge {
 			bad(k("max_age"), "%s is below min_age %s; raise max_age or lower min_age", FormatDuration(time.Duration(t.MaxAge)), FormatDuration(time.Duration(t.MinAge)))
 		}
-		if t.LowWater != 0 && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
+		if t.LowWater != 0 && t.MaxSize != AutoSize && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
 			bad(k("low_water"), "%s must be below max_size (%s)", FormatSize(int64(t.LowWater)), FormatSize(int64(t.MaxSize)))
 		}
 		switch {

@@ -54,6 +54,10 @@ func (z *Size) UnmarshalTOML(v any) error {
 		*z = Size(x)
 		return nil
 	case string:
+		if strings.EqualFold(strings.TrimSpace(x), "auto") {
+			*z = AutoSize
+			return nil
+		}
 		s, err := ParseSize(x)
 		*z = s
 		return err
@@ -61,7 +65,12 @@ func (z *Size) UnmarshalTOML(v any) error {
 	return fmt.Errorf("a size must be an integer (bytes) or a string such as \"10GiB\", not %T", v)
 }
 
-func (z Size) MarshalText() ([]byte, error) { return []byte(FormatSize(int64(z))), nil }
+func (z Size) MarshalText() ([]byte, error) {
+	if z == AutoSize {
+		return []byte("auto"), nil
+	}
+	return []byte(FormatSize(int64(z))), nil
+}
 
 // FormatSize prints bytes in IEC units with at most one decimal, exactly
 // when the value is a whole number of a unit.
