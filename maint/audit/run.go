@@ -113,7 +113,8 @@ func Run(ctx context.Context, req Request) *Report {
 	}()
 	rules := lazyTmpfiles(ctx, cfg.Scope, getenv, req.Environ)
 
-	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules}
+	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules, Getenv: getenv,
+		Origin: func(key string) discover.Origin { return discover.Where(ctx, key, req.Environ, env.GOROOT) }}
 	rep := &Report{Version: SchemaVersion, Scope: cfg.Scope.String(), Config: cfg.File, GOROOTRequired: cfg.GOROOT.Required,
 		Go: GoEnv{Source: env.Source, GoCmd: env.GoCmd, GOFLAGS: env.GOFLAGS, GOTOOLCHAIN: env.GOTOOLCHAIN, GOENV: env.GOENV}}
 	if env.GoErr != nil {
