@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/metrics"
 )
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -45,6 +46,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		req.Progress = progress(stderr, "scanning")
 	}
 	rep := audit.Run(ctx, req)
+	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+		return metrics.Audited(prev, rep, *name != "", time.Now())
+	})
 	if *asJSON {
 		if err := writeJSON(stdout, rep, true); err != nil {
 			fmt.Fprintln(stderr, "gomaint audit:", err)

@@ -9,10 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
 )
 
@@ -76,7 +79,20 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
-	return printOutcomes(stdout, clean.Run(ctx, req), *asJSON, *dryRun)
+	resolved, env := target.Resolve(ctx, cfg, req.Environ)
+	req.Resolved = resolved
+	outs := clean.Run(ctx, req)
+	if !*dryRun {
+		keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+			limits := map[string]int64{}
+			for _, rt := range resolved {
+				limits[rt.Name] = int64(rt.MaxSize)
+			}
+			gr := audit.CheckGOROOT(ctx, cfg, req.Environ, env)
+			return metrics.Cleaned(prev, outs, limits, gr, cfg.GOROOT.Required, time.Now())
+		})
+	}
+	return printOutcomes(stdout, outs, *asJSON, *dryRun)
 }
 
 // printOutcomes prints one summary per target, as text or JSON lines, and

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/metrics"
+)
+
+// keepMetrics rewrites gomaint.prom in dir after a CLI run, when dir is
+// set and no daemon runs in the scope: a running daemon writes the file
+// after its own runs, and two writers would fight over its counters.
+// next turns what the file said before into what it says now.
+func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, next func(prev metrics.Snapshot) metrics.Snapshot) {
+	if dir == "" || daemonRunning(ctx, c) {
+		return
+	}
+	prev, err := metrics.Read(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "gomaint: %v; writing it afresh\n", err)
+	}
+	if err := metrics.Write(dir, next(prev)); err != nil {
+		fmt.Fprintln(stderr, "gomaint:", err)
+	}
+}
+
+// daemonRunning reports whether a daemon answers on the scope's control
+// socket (or refuses to: it runs all the same).
+func daemonRunning(ctx context.Context, c *common) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := daemon.Ask(ctx, daemon.SocketPath(c.scope(), os.Getenv), daemon.Request{Command: "status"})
+	return !errors.Is(err, daemon.ErrNoDaemon)
+}
