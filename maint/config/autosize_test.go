@@ -56,7 +56,7 @@ max_size = "auto"
 
 func TestAutoLimit(t *testing.T) {
 	for total, want := range map[int64]int64{
-		20 << 30: 2 << 30, // a 20 GiB disk: 2 GiB
+		20 << 30:  2 << 30, // a 20 GiB disk: 2 GiB
 		200 << 20: 20 << 20,
 		500 << 30: AutoCap, // capped
 		0:         AutoCap, // unknown file system
