@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
 )
 
@@ -21,6 +22,14 @@ func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, n
 	if dir == "" || daemonRunning(ctx, c) {
 		return
 	}
+	// A timer's clean and a cron audit may end together: one reads and
+	// rewrites the file at a time, or one's figures would be lost.
+	release, err := lock.Acquire(lock.Dir(c.system, os.Getenv), metricsLock, 5*time.Second)
+	if err != nil {
+		fmt.Fprintf(stderr, "gomaint: %s not updated: %v\n", metrics.FileName, err)
+		return
+	}
+	defer release()
 	prev, err := metrics.Read(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "gomaint: %v; writing it afresh\n", err)
@@ -29,6 +38,10 @@ func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, n
 		fmt.Fprintln(stderr, "gomaint:", err)
 	}
 }
+
+// metricsLock names the lock of gomaint.prom among the targets' locks; a
+// target name cannot start with a dot.
+const metricsLock = ".metrics"
 
 // daemonRunning reports whether a daemon answers on the scope's control
 // socket (or refuses to: it runs all the same).

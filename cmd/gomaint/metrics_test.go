@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,6 +117,21 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 	gomaint(t, env, "clean", "--config", cfg, "--log", "none")
 	if got, _ := promValue(read(), "gomaint_trim_freed_bytes_total"+build); got != float64(sum.Summary.FreedBytes) {
 		t.Errorf("trim counter after a clean that freed nothing %v, want %d", got, sum.Summary.FreedBytes)
+	}
+
+	// One writer at a time: while another run holds the file's lock, an
+	// audit waits, then leaves the file alone and says so.
+	lockFile := filepath.Join(strings.TrimPrefix(env[1], "XDG_RUNTIME_DIR="), "gomaint", ".metrics.lock")
+	fd, err := syscall.Open(lockFile, syscall.O_RDWR|syscall.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Flock(fd, syscall.LOCK_EX)
+	before := read()
+	r = gomaint(t, env, "audit", "--config", cfg, "--log", "none")
+	syscall.Close(fd)
+	if !strings.Contains(r.stderr, "gomaint.prom not updated") || read() != before {
+		t.Errorf("audit with the metrics lock held elsewhere: %+v", r)
 	}
 
 	// A running daemon owns the file.
