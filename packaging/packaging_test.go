@@ -905,6 +905,8 @@ func TestBashCompletion(t *testing.T) {
 		"gomaint --system clean --d": "--dry-run",
 		"gomaint status --":          "--config --json --log --system",
 		"gomaint audit --log ":       "auto journal none stderr",
+		"gomaint --":                 "--config --log --system",
+		"gomaint --config f.toml au": "audit",
 	} {
 		script := `source ` + lib + `
 source completion/gomaint.bash

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
 
@@ -47,10 +47,11 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		req.Progress = progress(stderr, "scanning")
 	}
 	rep := audit.Run(ctx, req)
+	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+		return metrics.Audited(prev, rep, *name != "", time.Now())
+	})
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(stdout, rep, true); err != nil {
 			safetext.Fprintln(stderr, "gomaint audit:", err)
 		}
 	} else {
@@ -134,6 +135,9 @@ func printReport(w io.Writer, rep *audit.Report, colour bool) {
 			limit := "no limit"
 			if c.LimitBytes > 0 {
 				limit = "limit " + config.FormatSize(c.LimitBytes)
+				if c.LimitAuto {
+					limit += " (auto)"
+				}
 			}
 			safetext.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
 				config.FormatSize(f.DiskBytes), config.FormatSize(f.Bytes), f.Files, f.Dirs, limit, c.Owner)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/safetext"
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 // cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
@@ -50,7 +51,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	res := goroot.Check(ctx, req)
 	goroot.Emit(sink, res)
 	if *asJSON {
-		json.NewEncoder(stdout).Encode(res)
+		writeJSON(stdout, res, false)
 	} else if res.OK {
 		safetext.Fprintf(stdout, "GOROOT %s is usable: %s\n", res.Path, res.Version)
 	} else {
@@ -93,5 +94,24 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		safetext.Fprintln(stderr, "gomaint config show:", err)
 		return exitConfig
 	}
+	showAutoLimits(stdout, cfg)
 	return exitOK
+}
+
+// showAutoLimits says what max_size "auto" comes to for each target that
+// has it, as a comment, so the shown file still checks.
+func showAutoLimits(w io.Writer, cfg *config.Config) {
+	resolved, _ := target.Resolve(context.Background(), cfg, os.Environ())
+	header := false
+	for _, rt := range resolved {
+		if !rt.AutoLimit {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\n# max_size \"auto\" is %d%% of the file system the cache is on, at most %s; here:\n",
+				config.AutoPercent, config.FormatSize(config.AutoCap))
+			header = true
+		}
+		safetext.Fprintf(w, "#   %-6s %s: %s\n", rt.Name, orNone(rt.Path), config.FormatSize(int64(rt.MaxSize)))
+	}
 }

@@ -2,18 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/safetext"
+	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
 )
 
@@ -63,37 +65,48 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		req.Progress = progress(stderr, "cleaning")
 	}
 	var mu sync.Mutex
-	enc := json.NewEncoder(stdout)
 	if *dryRun { // a real run journals its totals; listing every removal would cost more than removing
 		req.Removed = func(t string, r trim.Removal) {
 			mu.Lock()
 			defer mu.Unlock()
 			if *asJSON {
-				enc.Encode(struct {
+				writeJSON(stdout, struct {
 					Target string `json:"target"`
 					trim.Removal
-				}{t, r})
+				}{t, r}, false)
 			} else {
 				safetext.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
 			}
 		}
 	}
-	return printOutcomes(stdout, clean.Run(ctx, req), *asJSON, *dryRun)
+	resolved, env := target.Resolve(ctx, cfg, req.Environ)
+	req.Resolved = resolved
+	outs := clean.Run(ctx, req)
+	if !*dryRun {
+		keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+			limits := map[string]int64{}
+			for _, rt := range resolved {
+				limits[rt.Name] = int64(rt.MaxSize)
+			}
+			gr := audit.CheckGOROOT(ctx, cfg, req.Environ, env)
+			return metrics.Cleaned(prev, outs, limits, gr, cfg.GOROOT.Required, time.Now())
+		})
+	}
+	return printOutcomes(stdout, outs, *asJSON, *dryRun)
 }
 
 // printOutcomes prints one summary per target, as text or JSON lines, and
 // returns the exit status: 1 when a target did not end within its limits.
 func printOutcomes(w io.Writer, outs []clean.Outcome, asJSON, dryRun bool) int {
 	code := exitOK
-	enc := json.NewEncoder(w)
 	for _, o := range outs {
 		if !o.OK() {
 			code = exitFindings
 		}
 		if asJSON {
-			enc.Encode(struct {
+			writeJSON(w, struct {
 				Summary clean.Outcome `json:"summary"`
-			}{o})
+			}{o}, false)
 			continue
 		}
 		printOutcome(w, o, dryRun)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"strings"
@@ -34,16 +33,15 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
 		LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
 	var mu sync.Mutex
-	enc := json.NewEncoder(stdout)
 	if *dryRun {
 		req.Changed = func(t string, ch repair.Change) {
 			mu.Lock()
 			defer mu.Unlock()
 			if *asJSON {
-				enc.Encode(struct {
+				writeJSON(stdout, struct {
 					Target string `json:"target"`
 					repair.Change
-				}{t, ch})
+				}{t, ch}, false)
 				return
 			}
 			safetext.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
@@ -55,9 +53,9 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = exitFindings
 		}
 		if *asJSON {
-			enc.Encode(struct {
+			writeJSON(stdout, struct {
 				Summary repair.Outcome `json:"summary"`
-			}{o})
+			}{o}, false)
 			continue
 		}
 		printRepair(stdout, o, *dryRun, c.system)

@@ -46,7 +46,7 @@ Usage:
   gomaint config show
   gomaint version
 
-Flags for every command:
+Flags for every command, before or after it (gomaint --config F audit):
   --config FILE   configuration file (default: ~/.config/gomaint/gomaint.toml,
                   or /etc/gomaint/gomaint.toml with --system)
   --system        work on the system configuration's targets, not your own caches
@@ -66,11 +66,18 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	globals, args, err := leadingGlobals(args)
+	if err != nil {
+		safetext.Fprintf(stderr, "gomaint: %v\n", err)
+		return exitUsage
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	cmd, rest := args[0], args[1:]
+	// Every command parses flags after its arguments, so the global flags
+	// given before the command simply go last.
+	cmd, rest := args[0], append(args[1:len(args):len(args)], globals...)
 	switch cmd {
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr)
@@ -101,6 +108,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	safetext.Fprintf(stderr, "gomaint: unknown command %q\n\n%s", cmd, safetext.Raw(usage))
 	return exitUsage
+}
+
+// globalFlags are the flags of every command (common.register) and
+// whether each takes a value.
+var globalFlags = map[string]bool{"config": true, "system": false, "log": true}
+
+// leadingGlobals takes the flags of every command off the front of args,
+// as `gomaint --config F audit` gives them, and returns them and the rest.
+func leadingGlobals(args []string) (globals, rest []string, err error) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		switch args[0] {
+		case "-h", "--help", "--version":
+			return globals, args, nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		takesValue, known := globalFlags[name]
+		switch {
+		case !known:
+			return nil, nil, fmt.Errorf("%q is not a flag of every command; put it after the command, e.g. gomaint audit %s", args[0], args[0])
+		case takesValue && !hasValue && len(args) < 2:
+			return nil, nil, fmt.Errorf("%s needs a value", args[0])
+		case takesValue && !hasValue:
+			globals, args = append(globals, args[0], args[1]), args[2:]
+		default:
+			globals, args = append(globals, args[0]), args[1:]
+		}
+	}
+	return globals, args, nil
 }
 
 // common holds the flags every command takes.

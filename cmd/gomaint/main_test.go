@@ -307,3 +307,56 @@ func TestProtectCLI(t *testing.T) {
 		t.Errorf("second run: %+v", r)
 	}
 }
+
+// TestGlobalFlagsBeforeCommand: the flags every command takes work before
+// the command too, as with git or systemctl (issue 12.9).
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	dir := testenv.Dir(t)
+	cache := filepath.Join(dir, "gocache")
+	os.Mkdir(cache, 0o755)
+	f := writeConfig(t, fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"mine\"\nkind = \"build\"\npath = %q\n", cache))
+	for _, args := range [][]string{
+		{"--config", f, "audit", "--json"},
+		{"--config=" + f, "--log", "none", "audit", "--json"},
+		{"--log=none", "--config", f, "audit", "--json"},
+	} {
+		r := gomaint(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"name": "mine"`) {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if r := gomaint(t, nil, "--config", f, "config", "check"); r.code != 0 || !strings.Contains(r.stdout, f+": ok, 1 targets") {
+		t.Errorf("config check: %+v", r)
+	}
+	if r := gomaint(t, nil, "--config", f, "check", "goroot", "--goroot", "/nonexistent", "--log", "none"); r.code != 78 || !strings.Contains(r.stderr, "GOROOT_MISSING") {
+		t.Errorf("check goroot: %+v", r)
+	}
+	// A command's own flag before the command is named, with where it goes.
+	if r := gomaint(t, nil, "--json", "audit"); r.code != 2 || !strings.Contains(r.stderr, `"--json" is not a flag of every command; put it after the command`) {
+		t.Errorf("--json first: %+v", r)
+	}
+	if r := gomaint(t, nil, "--config"); r.code != 2 || !strings.Contains(r.stderr, "--config needs a value") {
+		t.Errorf("--config alone: %+v", r)
+	}
+}
+
+// TestConfigShowDefaultLimit: with no configuration file the build cache
+// has max_size "auto", and config show and audit say what it comes to
+// for the file system the cache is on (issue 12.3).
+func TestConfigShowDefaultLimit(t *testing.T) {
+	testenv.Root(t)
+	home := testenv.Mount(t, testenv.Dir(t), "tmpfs", "tmpfs", "size=200m")
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=", "XDG_CACHE_HOME=", "GOCACHE=", "GOMODCACHE=", "GOPATH=", "GOENV="}
+	r := gomaint(t, env, "config", "show")
+	want := fmt.Sprintf("#   build  %s/.cache/go-build: 20MiB", home)
+	if r.code != 0 || !strings.Contains(r.stdout, `max_size = "auto"`) || !strings.Contains(r.stdout, want) {
+		t.Errorf("config show: %+v; want %q", r, want)
+	}
+	if shown := writeConfig(t, r.stdout); gomaint(t, env, "config", "check", shown).code != 0 {
+		t.Errorf("shown configuration does not check")
+	}
+	os.MkdirAll(filepath.Join(home, ".cache", "go-build"), 0o755)
+	if r := gomaint(t, env, "audit", "--log", "none"); !strings.Contains(r.stdout, "; limit 20MiB (auto); owner") {
+		t.Errorf("audit: %+v", r)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,10 +48,10 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitConfig
 	}
 	if *asJSON {
-		json.NewEncoder(stdout).Encode(struct {
+		writeJSON(stdout, struct {
 			Running bool           `json:"running"`
 			Status  *daemon.Status `json:"status"`
-		}{running, st})
+		}{running, st}, false)
 	} else if st != nil {
 		if !running {
 			safetext.Fprintf(stdout, "no gomaint daemon is running; its last status, saved %s:\n\n", st.Updated.Format("2006-01-02 15:04:05"))

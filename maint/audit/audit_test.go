@@ -178,6 +178,28 @@ func TestVolatile(t *testing.T) {
 	}
 }
 
+// TestVolatileNotYetCreated: a cache go has not created yet, on a tmpfs
+// outside /tmp, is judged by the file system of its nearest existing
+// ancestor: go will create it there (issue 12.6).
+func TestVolatileNotYetCreated(t *testing.T) {
+	testenv.Root(t)
+	mnt := testenv.Mount(t, testenv.Dir(t), "tmpfs", "tmpfs", "size=16m")
+	path := filepath.Join(mnt, "home", "go-build")
+	r, _ := run(t, config.User, nil, tgt("build", config.Build, path))
+	if r.Caches[0].Exists {
+		t.Fatalf("%s exists", path)
+	}
+	f := must(t, r, "CACHE_VOLATILE")
+	if !strings.Contains(f.Detail, "does not exist yet") || !strings.Contains(f.Detail, "tmpfs (mounted at "+mnt+")") {
+		t.Errorf("%+v", f)
+	}
+	// The same on persistent storage is no finding.
+	r, _ = run(t, config.User, nil, tgt("build", config.Build, filepath.Join(testenv.Dir(t), "home", "go-build")))
+	if len(codes(r)["CACHE_VOLATILE"]) != 0 {
+		t.Errorf("persistent storage: %+v", r.Findings)
+	}
+}
+
 // TestUnprotected: a real user tmpfiles.d file that ages the cache, read by
 // the real systemd-tmpfiles; then an x line that excludes it.
 func TestUnprotected(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/facts"
 	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
@@ -39,6 +40,11 @@ type Context struct {
 	Scope config.Scope
 	// Tmpfiles returns the tmpfiles.d rules in force, loaded once.
 	Tmpfiles func() ([]tmpfiles.Rule, error)
+	// Origin says where a go variable's value comes from, for fixes that
+	// must name the place to change it.
+	Origin func(key string) discover.Origin
+	// Getenv reads the audited environment.
+	Getenv discover.Getenv
 }
 
 // A Check looks at one cache and returns its findings. To add a check, add

@@ -1,5 +1,11 @@
 package audit
 
+import (
+	"fmt"
+
+	"github.com/gomaint/gomaint/maint/discover"
+)
+
 func init() { register(checkDisabled) }
 
 // checkDisabled: GOCACHE=off, or no cache path could be determined at all.
@@ -8,7 +14,7 @@ func checkDisabled(c *Context, cache *Cache) []Finding {
 	case cache.Disabled:
 		return []Finding{{Code: "CACHE_DISABLED", Severity: Error,
 			Detail: "GOCACHE=off: go build and go test fail, since Go 1.12 requires a build cache",
-			Fix:    "unset GOCACHE, or point it at a writable directory: go env -w GOCACHE=$HOME/.cache/go-build"}}
+			Fix:    offFix(c)}}
 	case cache.Unresolved && cache.Target.Kind == "build":
 		return []Finding{{Code: "CACHE_DISABLED", Severity: Error,
 			Detail: "no build cache: GOCACHE, XDG_CACHE_HOME and HOME are all unset, so go cannot build",
@@ -19,4 +25,21 @@ func checkDisabled(c *Context, cache *Cache) []Finding {
 			Fix:    "set GOMODCACHE to a writable directory (Environment=GOMODCACHE=/var/cache/go/mod in a unit)"}}
 	}
 	return nil
+}
+
+// offFix: GOCACHE=off goes away where it was set; go env -u cannot
+// remove it from the environment.
+func offFix(c *Context) string {
+	if c.Origin == nil {
+		return "unset GOCACHE, or point it at a writable directory"
+	}
+	switch o := c.Origin("GOCACHE"); {
+	case o.From == discover.FromGoEnvFile:
+		return "go env -u GOCACHE"
+	case o.File != "":
+		return fmt.Sprintf("remove GOCACHE=off from %s:%d (or point it at a writable directory), then log in again", o.File, o.Line)
+	case o.Unit != "":
+		return fmt.Sprintf("remove Environment=GOCACHE=off from %s (systemctl %sedit %s)", o.Unit, map[bool]string{true: "--user "}[o.UserUnit], o.Unit)
+	}
+	return "unset GOCACHE where your environment sets it, or point it at a writable directory"
 }

@@ -79,7 +79,10 @@ type CacheReport struct {
 	*facts.Facts
 	FS         *scan.FS `json:"fs,omitempty"`
 	LimitBytes int64    `json:"limit_bytes"`
-	ScanMS     int64    `json:"scan_ms"`
+	// LimitAuto: the limit is max_size "auto", resolved for the cache's
+	// file system.
+	LimitAuto bool  `json:"limit_auto,omitempty"`
+	ScanMS    int64 `json:"scan_ms"`
 }
 
 // Worst returns the highest severity among the findings, and false if none.
@@ -110,7 +113,8 @@ func Run(ctx context.Context, req Request) *Report {
 	}()
 	rules := lazyTmpfiles(ctx, cfg.Scope, getenv, req.Environ)
 
-	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules}
+	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules, Getenv: getenv,
+		Origin: func(key string) discover.Origin { return discover.Where(ctx, key, req.Environ, env.GOROOT) }}
 	rep := &Report{Version: SchemaVersion, Scope: cfg.Scope.String(), Config: cfg.File, GOROOTRequired: cfg.GOROOT.Required,
 		Go: GoEnv{Source: env.Source, GoCmd: env.GoCmd, GOFLAGS: env.GOFLAGS, GOTOOLCHAIN: env.GOTOOLCHAIN, GOENV: env.GOENV}}
 	if env.GoErr != nil {
@@ -128,7 +132,7 @@ func Run(ctx context.Context, req Request) *Report {
 		gather(ctx, cache, req, now)
 		caches = append(caches, cache)
 		cr := CacheReport{Name: t.Name, Kind: string(t.Kind), Path: cache.Path, Owner: userName(cache.Owner), OwnerUID: cache.Owner,
-			Exists: cache.Exists, Facts: cache.Facts, LimitBytes: int64(t.MaxSize), ScanMS: time.Since(start).Milliseconds()}
+			Exists: cache.Exists, Facts: cache.Facts, LimitBytes: int64(t.MaxSize), LimitAuto: rt.AutoLimit, ScanMS: time.Since(start).Milliseconds()}
 		if cache.Facts != nil {
 			cr.FS = &cache.FS
 		}

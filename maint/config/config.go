@@ -92,7 +92,8 @@ type Target struct {
 	Kind Kind   `toml:"kind"`
 	// Path is the cache root; empty means resolved as the go command would.
 	Path string `toml:"path"`
-	// MaxSize is the size above which the cache is over its limit; 0 is none.
+	// MaxSize is the size above which the cache is over its limit; 0 is
+	// none. AutoSize, the default of build caches, is resolved per target.
 	MaxSize Size `toml:"max_size"`
 	// LowDiskPercent and LowInodesPercent: free space or inodes of the cache's
 	// file system below this percentage are findings.
@@ -127,9 +128,10 @@ func (t Target) Shared() bool { return t.Mode == "shared" }
 // hourly, so anything younger may be in use right now (DESIGN.md, safety 5).
 const MinMinAge = time.Hour
 
-// EffectiveLowWater is where a size trim stops.
+// EffectiveLowWater is where a size trim stops: low_water, unless it is
+// above the limit "auto" resolved to.
 func (t Target) EffectiveLowWater() int64 {
-	if t.LowWater > 0 {
+	if t.LowWater > 0 && t.LowWater <= t.MaxSize {
 		return int64(t.LowWater)
 	}
 	return int64(t.MaxSize) / 10 * 9
@@ -156,6 +158,7 @@ func Default(scope Scope) *Config {
 		Jitter:        Duration(5 * time.Minute), Watch: true,
 	}}
 	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}
+	c.Targets[0].MaxSize = AutoSize
 	if scope == System {
 		// The caches the package creates (tmpfiles.d/gomaint.conf), shared
 		// through its group once systemd-sysusers has made it. Were they
@@ -302,7 +305,7 @@ func (c *Config) validate() []*Error {
 		if t.MaxAge != 0 && t.MaxAge < t.MinAge {
 			bad(k("max_age"), "%s is below min_age %s; raise max_age or lower min_age", FormatDuration(time.Duration(t.MaxAge)), FormatDuration(time.Duration(t.MinAge)))
 		}
-		if t.LowWater != 0 && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
+		if t.LowWater != 0 && t.MaxSize != AutoSize && (t.MaxSize == 0 || t.LowWater > t.MaxSize) {
 			bad(k("low_water"), "%s must be below max_size (%s)", FormatSize(int64(t.LowWater)), FormatSize(int64(t.MaxSize)))
 		}
 		switch {

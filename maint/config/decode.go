@@ -53,6 +53,9 @@ func decodeFile(c *Config, file string, data []byte, loc *locator) []*Error {
 			for i, tp := range targets {
 				t := defaultTarget("", "", "")
 				d.table(tp, &t, "target", "target."+strconv.Itoa(i))
+				if t.Kind == Build && !d.has(tp, "max_size") {
+					t.MaxSize = AutoSize // the default limit of every build cache
+				}
 				c.Targets = append(c.Targets, t)
 			}
 		default:
@@ -98,6 +101,16 @@ func (d *decoder) table(p toml.Primitive, dst any, name, at string) {
 			d.add(name+"."+key, at+"."+key, "", err)
 		}
 	}
+}
+
+// has reports whether the table p sets key itself.
+func (d *decoder) has(p toml.Primitive, key string) bool {
+	var keys map[string]toml.Primitive
+	if d.md.PrimitiveDecode(p, &keys) != nil {
+		return false
+	}
+	_, ok := keys[key]
+	return ok
 }
 
 func isTable(v any) bool {

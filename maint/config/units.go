@@ -56,6 +56,10 @@ func (z *Size) UnmarshalTOML(v any) error {
 		*z = Size(x)
 		return nil
 	case string:
+		if strings.EqualFold(strings.TrimSpace(x), "auto") {
+			*z = AutoSize
+			return nil
+		}
 		s, err := ParseSize(x)
 		*z = s
 		return err
@@ -66,6 +70,9 @@ func (z *Size) UnmarshalTOML(v any) error {
 // MarshalText writes the size so that it reads back exactly (`config
 // show`): in IEC units when they are exact, else in bytes.
 func (z Size) MarshalText() ([]byte, error) {
+	if z == AutoSize {
+		return []byte("auto"), nil
+	}
 	s := FormatSize(int64(z))
 	if back, err := ParseSize(s); err != nil || back != z {
 		s = strconv.FormatInt(int64(z), 10)

@@ -71,7 +71,20 @@ func Acquire(dir string, root int, target string, wait time.Duration) (func(), e
 	if err := unix.Fstat(root, &st); err != nil {
 		return nil, fmt.Errorf("lock %s: the cache root: %w", target, err)
 	}
-	name := fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino)
+	return acquire(dir, fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino), target, wait)
+}
+
+// AcquireFile takes the lock called name (of a file gomaint keeps, such as
+// the metrics textfile, not of a cache) in dir, as Acquire does.
+func AcquireFile(dir, name string, wait time.Duration) (func(), error) {
+	if dir == "" {
+		return nil, errors.New("no directory for the locks: set XDG_RUNTIME_DIR or HOME")
+	}
+	return acquire(dir, "file-"+name+".lock", name, wait)
+}
+
+// acquire takes the lock file name in dir, for what (a target's name).
+func acquire(dir, name, target string, wait time.Duration) (func(), error) {
 	// The runtime directory above is the control socket's too, which
 	// others must reach: only the lock directory itself is private.
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {

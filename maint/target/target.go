@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // Resolved is a target with its cache path.
@@ -22,6 +23,8 @@ type Resolved struct {
 	Disabled, Unresolved bool
 	// Exists is false for a cache go has not created yet.
 	Exists bool
+	// AutoLimit: max_size was "auto" and MaxSize is what it came to here.
+	AutoLimit bool
 	// Err is why the path could not be examined.
 	Err error
 }
@@ -33,6 +36,7 @@ func Resolve(ctx context.Context, cfg *config.Config, environ []string) ([]Resol
 	out := make([]Resolved, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		out[i] = resolve(t, env, native)
+		out[i].resolveLimit()
 	}
 	return out, env
 }
@@ -68,6 +72,21 @@ func resolve(t config.Target, env, native discover.Env) Resolved {
 	}
 	r.Path, r.Exists = real, true
 	return r
+}
+
+// resolveLimit turns max_size "auto" into a share of the file system the
+// cache is on, or will be on once go creates it.
+func (r *Resolved) resolveLimit() {
+	if r.MaxSize != config.AutoSize {
+		return
+	}
+	var total int64
+	if r.Path != "" {
+		if fs, _, err := scan.NearestFS(r.Path); err == nil {
+			total = fs.TotalBytes
+		}
+	}
+	r.MaxSize, r.AutoLimit = config.Size(config.AutoLimit(total)), true
 }
 
 // Select narrows cfg to the target called name; false if there is none.

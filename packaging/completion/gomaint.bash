@@ -48,7 +48,12 @@ _gomaint() {
     local flags=""
     case $cmd in
         "")
-            COMPREPLY=($(compgen -W 'audit clean fix protect check serve status config version help' -- "$cur"))
+            # Before the command: the flags of every command, or a command.
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$common" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W 'audit clean fix protect check serve status config version help' -- "$cur"))
+            fi
             return
             ;;
         audit) flags="--json --fail-on --target --goroot --expect-version --workers" ;;

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/safetext"
+)
+
+// keepMetrics rewrites gomaint.prom in dir after a CLI run, when dir is
+// set and no daemon runs in the scope: a running daemon writes the file
+// after its own runs, and two writers would fight over its counters.
+// next turns what the file said before into what it says now.
+func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, next func(prev metrics.Snapshot) metrics.Snapshot) {
+	if dir == "" || daemonRunning(ctx, c) {
+		return
+	}
+	// A timer's clean and a cron audit may end together: one reads and
+	// rewrites the file at a time, or one's figures would be lost.
+	release, err := lock.AcquireFile(lock.Dir(c.system, os.Getenv), metricsLock, 5*time.Second)
+	if err != nil {
+		safetext.Fprintf(stderr, "gomaint: %s not updated: %v\n", metrics.FileName, err)
+		return
+	}
+	defer release()
+	prev, err := metrics.Read(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		safetext.Fprintf(stderr, "gomaint: %v; writing it afresh\n", err)
+	}
+	if err := metrics.Write(dir, next(prev)); err != nil {
+		safetext.Fprintln(stderr, "gomaint:", err)
+	}
+}
+
+// metricsLock names the lock of gomaint.prom among the caches' locks.
+const metricsLock = "metrics"
+
+// daemonRunning reports whether a daemon answers on the scope's control
+// socket (or refuses to: it runs all the same).
+func daemonRunning(ctx context.Context, c *common) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := daemon.Ask(ctx, daemon.SocketPath(c.scope(), os.Getenv), daemon.Request{Command: "status"})
+	return !errors.Is(err, daemon.ErrNoDaemon)
+}

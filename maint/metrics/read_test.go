@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"errors"
+	"io/fs"
+	"reflect"
+	"sort"
+	"testing"
+)
+
+// TestReadRoundTrips: what Write writes, Read gives back (paths aside,
+// which are no label; findings of 0 are not kept), so CLI runs can carry
+// counters and timestamps from one run to the next.
+func TestReadRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Read(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("no file: %v", err)
+	}
+	want := full()
+	want.Targets = append(want.Targets, Target{Name: `odd"name\`, Kind: "build"})
+	if err := Write(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Targets {
+		want.Targets[i].Path = ""
+	}
+	sort.Slice(got.Targets, func(i, j int) bool { return got.Targets[i].Name < got.Targets[j].Name })
+	sort.Slice(want.Targets, func(i, j int) bool { return want.Targets[i].Name < want.Targets[j].Name })
+	if !reflect.DeepEqual(got.Targets, want.Targets) || got.GorootOK != want.GorootOK {
+		t.Errorf("targets:\n got %+v\nwant %+v", got.Targets, want.Targets)
+	}
+	if len(got.Findings) != 2 || got.Findings[0] != (Finding{Target: "", Code: "GOROOT_MISSING", Severity: "error", Count: 1}) ||
+		got.Findings[1] != (Finding{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 3}) {
+		t.Errorf("findings %+v", got.Findings)
+	}
+}

@@ -1,0 +1,111 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/scan"
+)
+
+// The CLI's audit and clean keep gomaint.prom when no daemon does (a
+// machine with only gomaint-clean.timer, or cron): each run lays what it
+// measured over what the file said before (Read), so the same families
+// and labels as the daemon's stay, counters keep counting, and
+// gomaint_last_audit_timestamp_seconds is the last audit by anyone.
+
+// Audited is prev after an audit: the figures, limits and findings of the
+// audited caches, the audit's GOROOT check, and prev's trim counters and
+// clean times. With partial (an audit of one --target), the targets the
+// audit did not cover keep what prev said of them; otherwise they go.
+func Audited(prev Snapshot, rep *audit.Report, partial bool, now time.Time) Snapshot {
+	s := Snapshot{GorootOK: rep.GOROOT.OK}
+	old := byName(prev.Targets)
+	covered := map[string]bool{}
+	for _, c := range rep.Caches {
+		covered[c.Name] = true
+		t := Target{Name: c.Name, Kind: c.Kind, Path: c.Path, LimitBytes: c.LimitBytes, LastAudit: now}
+		if c.Facts != nil {
+			t.Bytes, t.Files = c.DiskBytes, c.Files
+		}
+		if c.FS != nil {
+			t.FSFreeBytes, t.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
+		}
+		if p, ok := old[c.Name]; ok {
+			t.TrimFreedBytesTotal, t.LastCleanSuccess = p.TrimFreedBytesTotal, p.LastCleanSuccess
+		}
+		s.Targets = append(s.Targets, t)
+	}
+	s.Findings = CountFindings(rep.Findings) // GOROOT findings have no target
+	if partial {
+		for _, p := range prev.Targets {
+			if !covered[p.Name] {
+				s.Targets = append(s.Targets, p)
+			}
+		}
+		for _, f := range prev.Findings {
+			if f.Target != "" && !covered[f.Target] {
+				s.Findings = append(s.Findings, f)
+			}
+		}
+	}
+	return s
+}
+
+// Cleaned is prev after a clean: each cleaned cache measured again (the
+// trim changed it), its freed bytes added to the counter, its clean time
+// when it ended within its limits; limits come from limit (by target
+// name), GOROOT from gr. Findings and audit times stay prev's: a clean
+// does not audit. A dry run changes nothing.
+func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr goroot.Result, goRootRequired bool, now time.Time) Snapshot {
+	s := Snapshot{GorootOK: gr.OK}
+	for _, f := range prev.Findings {
+		if f.Target != "" {
+			s.Findings = append(s.Findings, f)
+		}
+	}
+	if !gr.OK && gr.Code != "" {
+		sev := audit.Warning
+		if goRootRequired {
+			sev = audit.Error
+		}
+		s.Findings = append(s.Findings, Finding{Code: gr.Code, Severity: sev.String(), Count: 1})
+	}
+	old := byName(prev.Targets)
+	seen := map[string]bool{}
+	for _, o := range outs {
+		seen[o.Target] = true
+		t, ok := old[o.Target]
+		if !ok {
+			t = Target{Name: o.Target, Kind: o.Kind}
+		}
+		t.Path, t.LimitBytes = o.Path, limit[o.Target]
+		if r := o.Result; r != nil && !r.DryRun {
+			t.TrimFreedBytesTotal += r.FreedBytes
+			if o.OK() {
+				t.LastCleanSuccess = now
+			}
+		}
+		if o.Path != "" {
+			if b, f, fs, err := scan.Measure(o.Path); err == nil {
+				t.Bytes, t.Files, t.FSFreeBytes, t.FSFreeInodes = b, f, fs.FreeBytes, fs.FreeInodes
+			}
+		}
+		s.Targets = append(s.Targets, t)
+	}
+	for _, p := range prev.Targets {
+		if !seen[p.Name] {
+			s.Targets = append(s.Targets, p)
+		}
+	}
+	return s
+}
+
+func byName(ts []Target) map[string]Target {
+	m := make(map[string]Target, len(ts))
+	for _, t := range ts {
+		m[t.Name] = t
+	}
+	return m
+}
