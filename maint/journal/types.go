@@ -44,6 +44,7 @@ var Findings = map[string]Type{
 	"WORLD_WRITABLE":     {"df5dd074a88045c9bdb7c896f2bab4e9", "finding"},
 	"SCAN_INCOMPLETE":    {"181582a8aa444bca98c3dabdb6685b57", "finding"},
 	"ATIME_UNRELIABLE":   {"19fe7cae54584deeb512fff250ee06bc", "finding"},
+	"UNSAFE_PATH":        {"f574bdaa0fcc48779dbe5b088a5f3055", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.
