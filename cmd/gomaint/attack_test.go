@@ -198,3 +198,39 @@ func exchangeLoop() {
 		}
 	}
 }
+
+// TestAttackerPlantsSetuid: a user who can write a root-owned private
+// cache (the WORLD_WRITABLE case fix exists for) plants world-writable
+// setuid and setgid copies of a program (so that fix changes their mode
+// too) and a directory with every special bit. After
+// gomaint fix gives them to root, no entry has a setuid, setgid or sticky
+// bit, and the program, run by the user, still runs with the user's euid.
+func TestAttackerPlantsSetuid(t *testing.T) {
+	testenv.Root(t)
+	dir := testenv.Dir(t)
+	u := testenv.NewUser(t, "gmt-sf-trudy", dir)
+	cache := filepath.Join(dir, "cache")
+	testenv.BuildCache(t, cache, 2, 64, 0)
+	testenv.Run(t, nil, "", "chmod", "-R", "a+rwX", cache)
+	id := testenv.Command(t, "id")
+	out := filepath.Join(cache, "ab", strings.Repeat("ab", 32)+"-d")
+	u.Sh(t, fmt.Sprintf("cp %s %s && chmod 4757 %s && cp %s %s.g && chmod 2757 %s.g && mkdir -m 7777 %s/ab/x && chmod 7777 %s/ab/x",
+		id, out, out, id, out, out, cache, cache))
+	if got := strings.TrimSpace(u.Sh(t, out+" -u")); got != fmt.Sprint(u.UID) {
+		t.Fatalf("before fix the planted copy runs as %s", got)
+	}
+	f := systemTarget(t, dir, cache, "")
+	if r := gomaint(t, nil, "fix", "--system", "--config", f, "--log", "none"); r.code != 0 {
+		t.Fatalf("fix: %+v", r)
+	}
+	for _, p := range []string{out, out + ".g", filepath.Join(cache, "ab", "x"), cache} {
+		var st syscall.Stat_t
+		syscall.Lstat(p, &st)
+		if st.Uid != 0 || st.Mode&0o7002 != 0 {
+			t.Errorf("%s: uid %d mode %04o; want root's, without special bits or write for others", p, st.Uid, st.Mode&0o7777)
+		}
+	}
+	if got := strings.TrimSpace(u.Sh(t, out+" -u")); got != fmt.Sprint(u.UID) {
+		t.Errorf("after fix the planted copy runs with euid %s, not the user's %d", got, u.UID)
+	}
+}
