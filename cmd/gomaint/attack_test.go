@@ -234,3 +234,99 @@ func TestAttackerPlantsSetuid(t *testing.T) {
 		t.Errorf("after fix the planted copy runs with euid %s, not the user's %d", got, u.UID)
 	}
 }
+
+// TestSudoFixGivesCacheToUser: `sudo -E gomaint fix` in the user scope
+// gives the invoking user's cache back to them (SUDO_UID), whether they
+// own its root or `sudo go build` made it; it never gives a cache to root,
+// and refuses a SUDO_UID that does not own the cache it names (GOCACHE
+// comes from the caller's environment), changing nothing there. The audit
+// judges the cache by the same owner.
+func TestSudoFixGivesCacheToUser(t *testing.T) {
+	testenv.Root(t)
+	dir := testenv.Dir(t)
+	u := testenv.NewUser(t, "gmt-sf-sudoer", dir)
+	victim := testenv.NewUser(t, "gmt-sf-victim", dir)
+	run := filepath.Join(dir, "run") // root's runtime directory, for the lock
+	os.Mkdir(run, 0o700)
+	// cache makes a build cache at path owned by owner, with a shard and
+	// trim.txt left by root, and its root owned by rootUID.
+	cache := func(path string, owner, rootUID int) {
+		testenv.BuildCache(t, path, 2, 64, 0)
+		os.WriteFile(filepath.Join(path, "trim.txt"), []byte("1\n"), 0o644)
+		testenv.Run(t, nil, "", "chown", "-R", fmt.Sprint(owner), path)
+		os.Chown(filepath.Join(path, "2d"), 0, 0)
+		os.Chown(filepath.Join(path, "trim.txt"), 0, 0)
+		os.Chown(path, rootUID, -1)
+	}
+	owners := func(path string) map[uint32]int {
+		n := map[uint32]int{}
+		filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			var st syscall.Stat_t
+			if err == nil && syscall.Lstat(p, &st) == nil {
+				n[st.Uid]++
+			}
+			return nil
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		name, gocache string
+		owner, root   int // of the cache and of its root directory
+		sudo          bool
+		want          string // "" for success
+	}{
+		{"own cache", filepath.Join(u.Home, ".cache", "go-build"), u.UID, u.UID, true, ""},
+		{"root made the cache", filepath.Join(u.Home, ".cache", "go-build"), u.UID, 0, true, ""},
+		{"without sudo", filepath.Join(u.Home, ".cache", "go-build"), u.UID, u.UID, false, ""},
+		{"another user's cache", filepath.Join(victim.Home, ".cache", "go-build"), victim.UID, victim.UID, true, "belongs to gmt-sf-victim, not to gmt-sf-sudoer, who ran sudo"},
+		{"root's directory", filepath.Join(dir, "srv", "go-build"), u.UID, 0, true, "belongs to root, not to gmt-sf-sudoer"},
+		{"root's own cache", filepath.Join(dir, "srv", "go-build"), 0, 0, false, "never gives a cache to root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.RemoveAll(tc.gocache)
+			os.MkdirAll(filepath.Dir(tc.gocache), 0o755)
+			if filepath.Dir(filepath.Dir(tc.gocache)) != dir { // a .cache in a home
+				os.Chown(filepath.Dir(tc.gocache), tc.owner, tc.owner)
+			}
+			cache(tc.gocache, tc.owner, tc.root)
+			before := owners(tc.gocache)
+			env := []string{"HOME=" + u.Home, "USER=root", "GOCACHE=" + tc.gocache, "GOMODCACHE=" + filepath.Join(u.Home, "go", "pkg", "mod"),
+				"XDG_RUNTIME_DIR=" + run, "XDG_CONFIG_HOME=" + filepath.Join(u.Home, ".config"), "GOFLAGS=", "SUDO_UID=", "SUDO_GID=", "SUDO_USER="}
+			if tc.sudo {
+				env = append(env, fmt.Sprintf("SUDO_UID=%d", u.UID), fmt.Sprintf("SUDO_GID=%d", u.GID), "SUDO_USER="+u.Name)
+			}
+			r := gomaint(t, env, "fix", "--target", "build", "--log", "none")
+			got := owners(tc.gocache)
+			if tc.want == "" {
+				if r.code != 0 || len(got) != 1 || got[uint32(tc.owner)] == 0 {
+					t.Errorf("%+v; owners by uid now %v, want all %d", r, got, tc.owner)
+				}
+				// The audit judges the cache by the same owner.
+				r = gomaint(t, env, "audit", "--target", "build", "--json", "--log", "none")
+				if !strings.Contains(r.stdout, `"owner": "`+u.Name+`"`) || strings.Contains(r.stdout, "FOREIGN_OWNER") {
+					t.Errorf("audit after fix: %+v", r)
+				}
+				return
+			}
+			if r.code == 0 || !strings.Contains(r.stdout, tc.want) || fmt.Sprint(got) != fmt.Sprint(before) {
+				t.Errorf("%+v; owners by uid %v -> %v; want a refusal saying %q and no change", r, before, got, tc.want)
+			}
+		})
+	}
+	// The user's own configuration cannot widen it either: as root, a user
+	// target configured for another owner, or shared, is refused.
+	mine := filepath.Join(u.Home, ".cache", "go-build")
+	cache(mine, u.UID, u.UID)
+	before := owners(mine)
+	for body, want := range map[string]string{
+		fmt.Sprintf("owner = %q\n", victim.Name):               "not to the configured owner",
+		fmt.Sprintf("mode = \"shared\"\ngroup = %q\n", u.Name): "is a shared cache: as root, repair it with --system",
+	} {
+		f := filepath.Join(dir, "user.toml")
+		os.WriteFile(f, []byte(fmt.Sprintf("[goroot]\nrequired = false\n[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n%s", mine, body)), 0o644)
+		env := []string{"HOME=" + u.Home, fmt.Sprintf("SUDO_UID=%d", u.UID), "XDG_RUNTIME_DIR=" + run}
+		if r := gomaint(t, env, "fix", "--config", f, "--log", "none"); r.code == 0 || !strings.Contains(r.stdout, want) || fmt.Sprint(owners(mine)) != fmt.Sprint(before) {
+			t.Errorf("%q: %+v; want a refusal saying %q and no change", body, r, want)
+		}
+	}
+}

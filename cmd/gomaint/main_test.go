@@ -278,7 +278,7 @@ func TestFixCLI(t *testing.T) {
 	os.Chown(run, uid, gid)
 	env := []string{"HOME=" + dir, "XDG_RUNTIME_DIR=" + run}
 	r := gomaintAs(t, env, attr, "fix", "--config", f, "--log", "none")
-	if r.code != 1 || !strings.Contains(r.stdout, "1 entries belong to other users and need root: sudo gomaint fix --target build") {
+	if r.code != 1 || !strings.Contains(r.stdout, "1 entries belong to other users and need root: sudo -E gomaint fix --target build") {
 		t.Fatalf("as owner: %+v", r)
 	}
 	r = gomaint(t, env, "fix", "--config", f, "--system", "--dry-run", "--json", "--log", "none")
