@@ -104,8 +104,13 @@ func walk(path string, euid uint32) (string, bool, error) {
 		}
 		here := filepath.Join(cur.path, name)
 		// O_PATH|O_NOFOLLOW opens a link itself: the inode examined is the
-		// one then read or entered, whatever is renamed meanwhile.
-		fd, err := unix.Openat(cur.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		// one then read or entered, whatever is renamed meanwhile. A
+		// directory is asked for first, as O_DIRECTORY triggers an
+		// automount (an NFS home) that a bare O_PATH would not.
+		fd, err := unix.Openat(cur.fd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOTDIR) { // a link, or a file
+			fd, err = unix.Openat(cur.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
 		if errors.Is(err, unix.ENOENT) {
 			return filepath.Join(append([]string{here}, rest...)...), false, nil // go creates it on first use
 		}

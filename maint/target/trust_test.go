@@ -68,6 +68,10 @@ func TestWalkTrust(t *testing.T) {
 	if _, _, err := walk(filepath.Join(dir, "etc", "loop"), 0); !errors.Is(err, unix.ELOOP) {
 		t.Errorf("a link loop: %v", err)
 	}
+	os.WriteFile(filepath.Join(dir, "etc", "file"), nil, 0o644)
+	if _, _, err := walk(filepath.Join(dir, "etc", "file", "build"), 0); !errors.Is(err, unix.ENOTDIR) {
+		t.Errorf("a file on the way: %v", err)
+	}
 }
 
 // TestRootSwappedAfterResolve: a path resolved while it was a directory
