@@ -74,11 +74,12 @@ func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
 	}
 	safetext.Fprintf(w, "%-7s %s: %s %d entries back to their owner and corrected %d modes\n", o.Target, orNone(o.Path), verb, o.Owners, o.Modes)
 	if o.NeedRoot > 0 {
-		flag := ""
+		// -E keeps HOME and GOCACHE, so root finds the same cache.
+		cmd := "sudo -E gomaint fix"
 		if system {
-			flag = " --system"
+			cmd = "sudo gomaint fix --system"
 		}
-		safetext.Fprintf(w, "        %d entries belong to other users and need root: sudo gomaint fix%s --target %s\n", o.NeedRoot, flag, o.Target)
+		safetext.Fprintf(w, "        %d entries belong to other users and need root: %s --target %s\n", o.NeedRoot, cmd, o.Target)
 	}
 	for _, s := range []struct {
 		what string

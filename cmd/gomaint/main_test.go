@@ -20,6 +20,9 @@ var binary string
 
 // TestMain builds the real binary once; the tests run it as a user would.
 func TestMain(m *testing.M) {
+	if os.Getenv(exchangeEnv) != "" {
+		exchangeLoop() // an attacker's helper, run as another user
+	}
 	dir, err := os.MkdirTemp("", "gomaint-bin-")
 	if err != nil {
 		panic(err)
@@ -275,7 +278,7 @@ func TestFixCLI(t *testing.T) {
 	os.Chown(run, uid, gid)
 	env := []string{"HOME=" + dir, "XDG_RUNTIME_DIR=" + run}
 	r := gomaintAs(t, env, attr, "fix", "--config", f, "--log", "none")
-	if r.code != 1 || !strings.Contains(r.stdout, "1 entries belong to other users and need root: sudo gomaint fix --target build") {
+	if r.code != 1 || !strings.Contains(r.stdout, "1 entries belong to other users and need root: sudo -E gomaint fix --target build") {
 		t.Fatalf("as owner: %+v", r)
 	}
 	r = gomaint(t, env, "fix", "--config", f, "--system", "--dry-run", "--json", "--log", "none")

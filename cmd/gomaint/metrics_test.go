@@ -121,7 +121,7 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 
 	// One writer at a time: while another run holds the file's lock, an
 	// audit waits, then leaves the file alone and says so.
-	lockFile := filepath.Join(strings.TrimPrefix(env[1], "XDG_RUNTIME_DIR="), "gomaint", ".metrics.lock")
+	lockFile := filepath.Join(strings.TrimPrefix(env[1], "XDG_RUNTIME_DIR="), "gomaint", "locks", "file-metrics.lock")
 	fd, err := syscall.Open(lockFile, syscall.O_RDWR|syscall.O_CREAT, 0o644)
 	if err != nil {
 		t.Fatal(err)

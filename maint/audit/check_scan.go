@@ -1,14 +1,21 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 func init() { register(checkScan) }
 
 // checkScan: what could not be read makes every figure a lower bound.
 func checkScan(c *Context, cache *Cache) []Finding {
+	var le *target.LinkError
+	if errors.As(cache.ScanErr, &le) {
+		return nil // checkPath
+	}
 	if cache.ScanErr != nil {
 		return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Error,
 			Detail: fmt.Sprintf("cannot read the cache: %v", cache.ScanErr),

@@ -188,6 +188,8 @@ func gather(ctx context.Context, cache *Cache, req Request, now time.Time) {
 	defer unix.Close(fd)
 	if req.Config.Scope == config.System {
 		cache.Owner = root.Stat.Uid // a system cache belongs to whoever owns its root
+	} else if uid, _, err := target.UserOwner(fd, cache.Path, discover.EnvFrom(req.Environ)); err == nil {
+		cache.Owner = uid // as fix judges it: under sudo, the user's, not root's
 	}
 	cache.FS = scan.DescribeFS(root)
 	var entries atomic.Int64

@@ -35,6 +35,7 @@ import (
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 )
 
@@ -122,12 +123,12 @@ func Run(ctx context.Context, opt Options) int {
 	cfg, err := opt.Load()
 	if err != nil {
 		d.configRejected(journal.ConfigInvalid, err)
-		opt.Notify("STATUS=configuration rejected: " + firstLine(err.Error()))
+		opt.Notify(statusNote("configuration rejected: " + firstLine(err.Error())))
 		return ExitConfig
 	}
 	resolved, env, gr, ok := d.prepare(ctx, cfg)
 	if !ok {
-		opt.Notify(fmt.Sprintf("STATUS=%s: %s", gr.Code, gr.Reason))
+		opt.Notify(statusNote(gr.Code + ": " + gr.Reason))
 		if dir := cfg.Daemon.MetricsDir; dir != "" {
 			// So that the GOROOT alert fires for a daemon that cannot start.
 			metrics.Write(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code, Severity: "error", Count: 1}}})
@@ -136,8 +137,8 @@ func Run(ctx context.Context, opt Options) int {
 	}
 	l, err := listen(opt.SocketPath)
 	if err != nil {
-		opt.Notify("STATUS=" + err.Error())
-		fmt.Fprintln(os.Stderr, "gomaint serve:", err)
+		opt.Notify(statusNote(err.Error()))
+		safetext.Fprintln(os.Stderr, "gomaint serve:", err)
 		return ExitFailed
 	}
 	defer l.Close()

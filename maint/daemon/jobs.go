@@ -78,7 +78,7 @@ func (d *daemon) dispatch() {
 	d.mu.Lock()
 	d.status.Running, d.status.runningTarget = runningLine(j), j.target
 	d.mu.Unlock()
-	d.opt.Notify("STATUS=" + d.statusLine())
+	d.opt.Notify(statusNote(d.statusLine()))
 	d.jobs <- j
 }
 

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/safetext"
 )
 
 // snapshot copies the status, with live figures from the watches.
@@ -41,7 +42,7 @@ func (d *daemon) statusLine() string { return d.snapshot().StatusLine() }
 // Prometheus what the last run found.
 func (d *daemon) publish() {
 	st := d.snapshot()
-	d.opt.Notify("STATUS=" + st.StatusLine())
+	d.opt.Notify(statusNote(st.StatusLine()))
 	if err := SaveStatus(d.opt.StateDir, st); err != nil {
 		d.warnOnce("state", err)
 	}
@@ -82,7 +83,7 @@ func (d *daemon) warnOnce(what string, err error) {
 	d.warned[what] = true
 	d.mu.Unlock()
 	if !seen {
-		fmt.Fprintf(os.Stderr, "gomaint serve: cannot write %s: %v\n", what, err)
+		safetext.Fprintf(os.Stderr, "gomaint serve: cannot write %s: %v\n", what, err)
 	}
 }
 
@@ -202,3 +203,7 @@ func (d *daemon) groups() map[string]string {
 	}
 	return gs
 }
+
+// statusNote is the sd_notify STATUS= assignment for s, escaped: a newline
+// in a name or an error would start another assignment (READY=1, MAINPID=).
+func statusNote(s string) string { return "STATUS=" + safetext.Escape(s) }

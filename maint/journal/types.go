@@ -51,6 +51,7 @@ var Findings = map[string]Type{
 	"ATIME_UNRELIABLE":   {"19fe7cae54584deeb512fff250ee06bc", "finding"},
 	// The daemon's, not the audit's: a watch that a limit left incomplete.
 	"WATCH_DEGRADED": {"523d6bbc4abd4a00ae9ba9672d3955c0", "finding"},
+	"UNSAFE_PATH":    {"f574bdaa0fcc48779dbe5b088a5f3055", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.

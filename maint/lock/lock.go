@@ -38,11 +38,20 @@ func RuntimeDir(system bool, getenv func(string) string) string {
 
 // Dir is where the locks of a scope live: locks/ in RuntimeDir, which
 // only gomaint's own user may enter (the socket beside it is for others).
+//
+// Root acting in another user's environment (`sudo -E gomaint fix`) keeps
+// its locks in /run/gomaint/locks instead: a directory that user owns is
+// one root must not create files in, and openTrusted would refuse it.
 func Dir(system bool, getenv func(string) string) string {
-	if d := RuntimeDir(system, getenv); d != "" {
-		return filepath.Join(d, "locks")
+	d := RuntimeDir(system, getenv)
+	if d == "" {
+		return ""
 	}
-	return ""
+	var st unix.Stat_t
+	if !system && os.Geteuid() == 0 && unix.Lstat(filepath.Dir(d), &st) == nil && st.Uid != 0 {
+		d = RuntimeDir(true, getenv)
+	}
+	return filepath.Join(d, "locks")
 }
 
 // BusyError says another process holds a target's lock.

@@ -114,10 +114,16 @@ func (f *fixer) Report(d *scan.Dir, name []byte, p scan.Problem, err error) {
 
 func inModuleTree(c scan.Class) bool { return c == layout.ModVersion || c == layout.Toolchain }
 
-// mode returns the permission bits an entry should have.
+// mode returns the permission bits an entry should have. Go never makes
+// setuid, setgid or sticky entries, so none is kept: a planted setuid file
+// that fix gives to root must not become a setuid-root program. A shared
+// cache's directories get setgid, which makes new entries join the group.
 func mode(st *unix.Statx_t, w want, shared bool) uint32 {
-	m := uint32(st.Mode) & 0o7777 &^ 0o002 // never writable by others
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	m := uint32(st.Mode) & 0o777 &^ 0o002 // never writable by others
+	if shared && isDir {
+		m |= uint32(st.Mode) & 0o2000
+	}
 	if shared {
 		m |= 0o040 // the group reads everything
 		if isDir {

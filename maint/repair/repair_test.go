@@ -316,3 +316,30 @@ func TestRunEvents(t *testing.T) {
 		t.Errorf("summary %d debug %d events", summary, debug)
 	}
 }
+
+// TestModeNoSpecialBits: fix never keeps or adds setuid, setgid or sticky
+// on a file, and on a directory only the setgid a shared cache needs.
+func TestModeNoSpecialBits(t *testing.T) {
+	const file, dir = unix.S_IFREG, unix.S_IFDIR
+	for _, tc := range []struct {
+		typ, from uint32
+		w         want
+		shared    bool
+		to        uint32
+	}{
+		{file, 0o4757, want{}, false, 0o755},
+		{file, 0o6755, want{write: true}, false, 0o755},
+		{file, 0o2755, want{}, true, 0o755},
+		{file, 0o1644, want{readOnly: true}, false, 0o444},
+		{dir, 0o7777, want{write: true}, false, 0o775},
+		{dir, 0o7755, want{readOnly: true}, false, 0o555},
+		{dir, 0o7777, want{write: true}, true, 0o2775},
+		{dir, 0o0755, want{write: true}, true, 0o2775},
+		{dir, 0o6555, want{readOnly: true}, true, 0o2555},
+	} {
+		st := unix.Statx_t{Mode: uint16(tc.typ | tc.from)}
+		if got := mode(&st, tc.w, tc.shared); got != tc.to {
+			t.Errorf("%o %04o %+v shared=%v: %04o; want %04o", tc.typ>>12, tc.from, tc.w, tc.shared, got, tc.to)
+		}
+	}
+}

@@ -93,6 +93,8 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 			return nil, 0, err
 		}
 		opt.Owner, opt.Group = sroot.Stat.Uid, sroot.Stat.Gid
+	} else if err := userOwner(req, rt, root, &opt); err != nil {
+		return nil, 0, err
 	}
 	if err := ownerOf(rt.Target, &opt); err != nil {
 		return nil, 0, err
@@ -139,6 +141,32 @@ func emit(req Request, o Outcome) {
 	}
 	journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: pri, Fields: f,
 		Message: fmt.Sprintf("%s cache %s: %s %d owners and %d modes; %d entries left alone", o.Kind, o.Path, verb, o.Owners, o.Modes, o.LeftAlone())})
+}
+
+// userOwner decides the owner of a user-scope cache (target.UserOwner).
+// As root, the user's own configuration and environment chose the cache,
+// so it may be neither shared (a group's access is for --system to
+// change) nor configured for anyone but the user it belongs to.
+func userOwner(req Request, rt target.Resolved, root *safefs.Root, opt *Options) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if rt.Shared() {
+		return fmt.Errorf("%s is a shared cache: as root, repair it with --system (the user scope gives a cache only to its own user)", rt.Path)
+	}
+	uid, gid, err := target.UserOwner(root.FD, rt.Path, discover.EnvFrom(req.Environ))
+	if err != nil {
+		return err
+	}
+	opt.Owner, opt.Group = uid, gid
+	if rt.Owner == "" {
+		return nil
+	}
+	if u, err := user.Lookup(rt.Owner); err != nil || u.Uid != strconv.Itoa(int(uid)) {
+		return fmt.Errorf("%s belongs to %s, not to the configured owner %q: as root, the user scope gives a cache only to its own user; use --system",
+			rt.Path, target.UserName(uid), rt.Owner)
+	}
+	return nil
 }
 
 // ownerOf applies a target's configured owner (private) or group (shared).

@@ -25,10 +25,20 @@ type Attr struct {
 // NoMode leaves the mode as it is.
 const NoMode = ^uint32(0)
 
+// ErrSpecialMode is returned for a mode with setuid, setgid or sticky on
+// a file, or setuid or sticky on a directory: no Go cache needs them, and
+// as root they would be a way to privileges.
+var ErrSpecialMode = errors.New("setuid, setgid and sticky bits are never set (only setgid, on directories)")
+
 // SetAttr changes the owner and mode of name in dirfd. It opens the entry
 // with O_PATH|O_NOFOLLOW and checks that very inode (type, link count,
 // mount) before changing it through the fd, so a name swapped for a link
 // or a hard link in between is never followed.
+//
+// A file given to another owner loses its setuid and setgid bits before
+// the chown, not after (the kernel clears them on chown only in some
+// cases), so at no moment does it have them under its new owner, root
+// included.
 func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
 	fd, st, err := r.openChecked(dirfd, name, true)
 	if err != nil {
@@ -36,7 +46,15 @@ func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
 	}
 	defer unix.Close(fd)
 	typ := st.Mode & unix.S_IFMT
+	if a.Mode != NoMode && ((typ == unix.S_IFDIR && a.Mode&0o5000 != 0) || (typ == unix.S_IFREG && a.Mode&0o7000 != 0)) {
+		return fmt.Errorf("chmod %04o: %w", a.Mode, ErrSpecialMode)
+	}
 	if (a.UID >= 0 && uint32(a.UID) != st.Uid) || (a.GID >= 0 && uint32(a.GID) != st.Gid) {
+		if typ == unix.S_IFREG && st.Mode&0o6000 != 0 {
+			if err := chmodFD(fd, uint32(st.Mode)&0o1777&^0o6000); err != nil {
+				return err
+			}
+		}
 		// AT_EMPTY_PATH on an O_PATH fd: the inode checked above, a link
 		// itself rather than its target.
 		if err := unix.Fchownat(fd, "", a.UID, a.GID, unix.AT_EMPTY_PATH); err != nil {
@@ -48,11 +66,19 @@ func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
 		}
 	}
 	if a.Mode != NoMode && typ != unix.S_IFLNK && uint32(st.Mode)&0o7777 != a.Mode {
-		// chmod has no fd form for O_PATH; /proc/self/fd/N names exactly
-		// the open inode and is resolved by the kernel, not by a path walk.
-		if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), a.Mode); err != nil {
-			return fmt.Errorf("chmod: %w", err)
+		if err := chmodFD(fd, a.Mode); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// chmodFD changes the mode of the inode open as the O_PATH fd. chmod has
+// no fd form for O_PATH; /proc/self/fd/N names exactly the open inode and
+// is resolved by the kernel, not by a path walk.
+func chmodFD(fd int, mode uint32) error {
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), mode); err != nil {
+		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
 }

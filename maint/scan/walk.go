@@ -18,7 +18,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -115,16 +117,51 @@ const statxMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.ST
 const statxFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_DONT_SYNC
 
 // OpenDir opens the directory path, refusing a symbolic link anywhere in
-// it where the kernel can tell (openat2 RESOLVE_NO_SYMLINKS), and as its
-// last component everywhere. Cache paths are resolved before they are
-// opened, so a link found now was put there since: perhaps by a user who
-// swapped an ancestor of their cache for a link, hoping root follows it.
+// it (ELOOP or ENOTDIR). Cache paths are resolved before they are opened
+// (target.Resolve), so a link found now was put there since: perhaps by a
+// user who swapped an ancestor of their cache for a link, hoping root
+// follows it.
 func OpenDir(path string) (int, error) {
 	flags := uint64(unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC)
 	if openat2Works() {
 		return unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{Flags: flags, Resolve: unix.RESOLVE_NO_SYMLINKS})
 	}
-	return unix.Open(path, int(flags), 0)
+	return openNoLinks(path, int(flags))
+}
+
+// openNoLinks is OpenDir without openat2: one component at a time, each
+// relative to its parent with O_NOFOLLOW, which a plain open(2) applies
+// to the last component only.
+func openNoLinks(path string, flags int) (int, error) {
+	if !filepath.IsAbs(path) {
+		return -1, fmt.Errorf("%s: not an absolute path", path)
+	}
+	cur, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	parts := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
+	for i, part := range parts {
+		if part == "." || part == ".." {
+			unix.Close(cur)
+			return -1, fmt.Errorf("%s: %q in a resolved path", path, part)
+		}
+		f := unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+		if i == len(parts)-1 {
+			f = flags
+		}
+		next, err := unix.Openat(cur, part, f, 0)
+		unix.Close(cur)
+		if err != nil {
+			return -1, err
+		}
+		cur = next
+	}
+	if len(parts) == 0 { // "/" itself, opened as asked
+		unix.Close(cur)
+		return unix.Open("/", flags, 0)
+	}
+	return cur, nil
 }
 
 // OpenRoot opens path as a walk root: a directory, reached without

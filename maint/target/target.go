@@ -5,7 +5,7 @@ package target
 import (
 	"context"
 	"errors"
-	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/gomaint/gomaint/maint/config"
@@ -16,7 +16,8 @@ import (
 // Resolved is a target with its cache path.
 type Resolved struct {
 	config.Target
-	// Path is the cache root, symlinks resolved; empty when Disabled or
+	// Path is the cache root's real path, free of symbolic links (see
+	// walk for which links are followed); empty when Disabled or
 	// Unresolved.
 	Path string
 	// Disabled: GOCACHE=off was set. Unresolved: no path could be derived.
@@ -25,7 +26,8 @@ type Resolved struct {
 	Exists bool
 	// AutoLimit: max_size was "auto" and MaxSize is what it came to here.
 	AutoLimit bool
-	// Err is why the path could not be examined.
+	// Err is why the path could not be examined; a *LinkError when it
+	// passes through a link that someone other than root could have made.
 	Err error
 }
 
@@ -62,15 +64,13 @@ func resolve(t config.Target, env, native discover.Env) Resolved {
 		r.Unresolved, r.Path = true, ""
 		return r
 	}
-	real, err := filepath.EvalSymlinks(r.Path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return r // go creates it on first use
-	case err != nil:
-		r.Err = err
+	real, exists, err := walk(r.Path, uint32(os.Geteuid()))
+	if err != nil {
+		var le *LinkError
+		r.Err, r.Exists = err, errors.As(err, &le) // a refused link is there, not yet to be created
 		return r
 	}
-	r.Path, r.Exists = real, true
+	r.Path, r.Exists = real, exists
 	return r
 }
 
