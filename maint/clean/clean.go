@@ -148,6 +148,9 @@ func emit(req Request, o Outcome) {
 		f[k] = journal.Int(v)
 	}
 	f["GOMAINT_POLICY"] = r.Policy
+	if r.TooDeep > 0 {
+		f["GOMAINT_TOO_DEEP"] = journal.Int(r.TooDeep) // units measured in part, removed whole
+	}
 	pri := journal.Info
 	verb := "removed"
 	if req.DryRun {

@@ -193,6 +193,9 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 			return nil
 		}
 		rm.Bytes, rm.Files = tot.DiskBytes, tot.Files
+		if tot.TooDeep > 0 {
+			t.res.TooDeep++ // removed whole all the same: RemoveTree has no depth limit
+		}
 		if !t.opt.DryRun {
 			if err := t.root.RemoveTree(e.FD(), n); errors.Is(err, unix.ENOENT) {
 				return nil

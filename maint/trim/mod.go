@@ -53,6 +53,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	for _, v := range vs {
 		h.merge(&v.hist)
 		res.BytesBefore += v.total
+		res.TooDeep += v.tooDeep
 		toolchains = append(toolchains, v.toolchains...)
 	}
 	cutoff, blocked := plan(&h, res.BytesBefore, p)
@@ -86,6 +87,7 @@ type version struct {
 	treeBytes int64  // extracted tree alone
 	files     int64
 	lastUsed  int64
+	tooDeep   bool // measured in part: nested deeper than scan.MaxSubtreeDepth
 }
 
 // downloadDir is the @v directory holding a version's download files.
@@ -112,6 +114,7 @@ type modCounter struct {
 	total      int64
 	hist       histogram
 	toolchains []toolchain
+	tooDeep    int64 // versions measured in part (scan.MaxSubtreeDepth)
 }
 
 func (c *modCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -125,6 +128,9 @@ func (c *modCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 		return scan.Skip
 	}
 	c.total += v.treeBytes
+	if v.tooDeep {
+		c.tooDeep++
+	}
 	if kind == layout.ToolchainDir {
 		gv, _ := config.ParseGoVersion(toolchainGo(v.name))
 		c.toolchains = append(c.toolchains, toolchain{v, gv})
@@ -142,7 +148,7 @@ func (c *modCounter) measure(d *scan.Dir, name string) (version, bool) {
 	if err != nil {
 		return version{}, false
 	}
-	v := version{dir: d.Path, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime}
+	v := version{dir: d.Path, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime, tooDeep: t.TooDeep > 0}
 	if t.Files == 0 {
 		v.lastUsed = t.NewestMtime // nothing to read: when it was made
 	}

@@ -95,6 +95,9 @@ type Result struct {
 	Versions    int64  `json:"versions"` // module versions (toolchains included)
 	Skipped     int64  `json:"skipped"`  // units left because go holds their lock
 	Failed      int64  `json:"failed"`   // units whose removal failed
+	// TooDeep counts units nested deeper than scan.MaxSubtreeDepth: their
+	// size is a lower bound; they are removed whole all the same.
+	TooDeep     int64  `json:"too_deep,omitempty"`
 	FirstError  string `json:"first_error,omitempty"`
 	Blocked     string `json:"blocked,omitempty"` // why the limit was not reached
 	AtimeNote   string `json:"atime_note,omitempty"`
@@ -128,6 +131,7 @@ func (r *Result) merge(o *Result) {
 	r.Versions += o.Versions
 	r.Skipped += o.Skipped
 	r.Failed += o.Failed
+	r.TooDeep += o.TooDeep
 	if r.FirstError == "" {
 		r.FirstError = o.FirstError
 	}
