@@ -149,3 +149,88 @@ func TestBuildDeepEntry(t *testing.T) {
 	}
 	f.checkKeepers(t)
 }
+
+// TestModCompletesInterrupted: a module version is one unit whatever state
+// a killed removal or extraction left it in. Every run completes an
+// interrupted one (a .partial), however young and whatever the policy,
+// unless go holds its lock; a downloaded-only version goes by its age like
+// any other; .info and .mod always stay.
+func TestModCompletesInterrupted(t *testing.T) {
+	const day = 24 * time.Hour
+	setup := func(t *testing.T) (*modCache, func()) {
+		m := newModCache(t)
+		all := []string{".info", ".mod", ".zip", ".ziphash"}
+		m.version(t, "example.com/a", "v1.0.0", time.Minute, true, append(all, ".partial")...) // tree and all: young
+		m.version(t, "example.com/b", "v1.0.0", 20*day, false, ".info", ".mod", ".zip", ".ziphash", ".partial")
+		m.version(t, "example.com/c", "v1.0.0", 20*day, false, ".info", ".mod", ".ziphash", ".partial")
+		m.version(t, "example.com/d", "v1.0.0", time.Minute, false, ".info", ".mod", ".partial")
+		m.version(t, "example.com/e", "v1.0.0", 40*day, false, all...)                          // downloaded only, old
+		m.version(t, "example.com/f", "v1.0.0", 2*day, false, all...)                           // downloaded only, young
+		m.version(t, "example.com/g", "v1.0.0", time.Minute, true, all...)                      // complete, young
+		m.version(t, "example.com/!h", "v1.0.0", time.Minute, true, append(all, ".partial")...) // go is at it
+		lock, err := os.OpenFile(filepath.Join(m.dir, "cache/download/example.com/!h/@v/v1.0.0.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+		mustT(t, err)
+		mustT(t, unix.Flock(int(lock.Fd()), unix.LOCK_EX))
+		return m, func() { lock.Close() }
+	}
+	gone := []string{"a", "b", "c", "d"}
+	kept := []string{"f", "g", "!h"}
+	for _, p := range []Policy{{MinAge: 24 * time.Hour}, {MaxAge: 30 * day, MinAge: 24 * time.Hour}} {
+		t.Run(p.String(), func(t *testing.T) {
+			m, unlock := setup(t)
+			defer unlock()
+			want := gone
+			if p.MaxAge > 0 {
+				want = append(want, "e")
+			}
+			dry := m.trim(t, p, true)
+			if dry.Versions != int64(len(want)) || dry.Skipped != 1 {
+				t.Errorf("dry run: %d versions (want %d), %d skipped (want 1)", dry.Versions, len(want), dry.Skipped)
+			}
+			res := m.trim(t, p, false)
+			if res.Versions != int64(len(want)) || res.Failed != 0 || res.Skipped != 1 {
+				t.Errorf("real run: %d versions (want %d), %d failed (%s), %d skipped (want 1)", res.Versions, len(want), res.Failed, res.FirstError, res.Skipped)
+			}
+			for _, mod := range want {
+				for _, rel := range []string{"example.com/" + mod + "@v1.0.0", "cache/download/example.com/" + mod + "/@v/v1.0.0.zip",
+					"cache/download/example.com/" + mod + "/@v/v1.0.0.ziphash", "cache/download/example.com/" + mod + "/@v/v1.0.0.partial"} {
+					if m.exists(rel) {
+						t.Errorf("%s: %s is still there", mod, rel)
+					}
+				}
+			}
+			for _, mod := range append(kept, want...) {
+				for _, ext := range []string{".info", ".mod"} {
+					if rel := "cache/download/example.com/" + mod + "/@v/v1.0.0" + ext; !m.exists(rel) {
+						t.Errorf("%s was removed", rel)
+					}
+				}
+			}
+			for _, rel := range []string{"cache/download/example.com/f/@v/v1.0.0.zip", "example.com/g@v1.0.0/sub/b.go",
+				"example.com/!h@v1.0.0/a.go", "cache/download/example.com/!h/@v/v1.0.0.partial"} {
+				if !m.exists(rel) {
+					t.Errorf("%s was removed", rel)
+				}
+			}
+			again := m.trim(t, p, false)
+			if again.Versions != 0 {
+				t.Errorf("a second run removed %d more versions", again.Versions)
+			}
+		})
+	}
+}
+
+// TestModSizeCountsDownloads: downloaded-only versions count towards the
+// size and go to meet it; they used to count as nothing removable, so a
+// clean freed 0 B and blamed min_age.
+func TestModSizeCountsDownloads(t *testing.T) {
+	m := newModCache(t)
+	for i, mod := range []string{"a", "b", "c", "d"} {
+		m.version(t, "example.com/"+mod, "v1.0.0", 20*24*time.Hour+time.Duration(i)*time.Minute, false, ".info", ".mod", ".zip", ".ziphash")
+	}
+	before := m.trim(t, Policy{MinAge: 24 * time.Hour}, true).BytesBefore
+	res := m.trim(t, Policy{MaxSize: before - 1, LowWater: before - 20<<10, MinAge: 24 * time.Hour}, false)
+	if res.Blocked != "" || !res.WithinLimit || res.Versions < 3 {
+		t.Errorf("%+v: want at least 3 versions removed and the cache within its limit", res)
+	}
+}
