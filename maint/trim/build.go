@@ -40,7 +40,17 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 		h.merge(&v.hist)
 		res.BytesBefore += v.total
 	}
-	cutoff, blocked := plan(&h, res.BytesBefore, p)
+	cutoff, blocked, bd := plan(&h, res.BytesBefore, p)
+	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
+		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *buildCounter { return &buildCounter{now: now, win: w.empty()} })
+		for _, v := range vs {
+			w.merge(v.win)
+		}
+		return w, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	res.CutoffUnix, res.Blocked = cutoffTime(opt.Now, cutoff), blocked
 
 	// Pass 2: remove what is older, shard by shard.
@@ -55,11 +65,21 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 	return res, ctx.Err()
 }
 
-// buildCounter is one worker's share of pass 1.
+// buildCounter is one worker's share of pass 1, or of a refining pass
+// when win is set.
 type buildCounter struct {
 	now   int64
 	total int64
 	hist  histogram
+	win   *window
+}
+
+func (c *buildCounter) add(age time.Duration, bytes int64) {
+	if c.win != nil {
+		c.win.add(age, bytes)
+		return
+	}
+	c.hist.add(age, bytes)
 }
 
 func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -68,13 +88,13 @@ func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), true)
 	switch {
 	case kind == layout.ActionEntry || kind == layout.OutputEntry || kind == layout.ExecEntry:
-		c.hist.add(age(c.now, e.Stat.Mtime), b)
+		c.add(age(c.now, e.Stat.Mtime), b)
 	case d.Class == layout.ExecDir && e.IsFile():
 		// A cached executable counts with its directory, whose mtime go
 		// refreshes on use.
 		var st unix.Statx_t
 		if unix.Statx(d.FD(), "", unix.AT_EMPTY_PATH, unix.STATX_MTIME, &st) == nil {
-			c.hist.add(age(c.now, st.Mtime), b)
+			c.add(age(c.now, st.Mtime), b)
 		}
 	}
 	return class

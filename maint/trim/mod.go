@@ -54,7 +54,19 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 		interrupted += v.interrupted
 		toolchains = append(toolchains, v.toolchains...)
 	}
-	cutoff, blocked := plan(&h, res.BytesBefore, p)
+	cutoff, blocked, bd := plan(&h, res.BytesBefore, p)
+	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
+		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modCounter {
+			return &modCounter{now: now, root: root, mount: sroot.Mount, win: w.empty()}
+		})
+		for _, v := range vs {
+			w.merge(v.win)
+		}
+		return w, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	res.CutoffUnix, res.Blocked = cutoffTime(opt.Now, cutoff), blocked
 
 	busy := &sync.Map{} // versions being removed, by "<@v dir>/<version>"

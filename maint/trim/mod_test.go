@@ -230,7 +230,7 @@ func TestModSizeCountsDownloads(t *testing.T) {
 	}
 	before := m.trim(t, Policy{MinAge: 24 * time.Hour}, true).BytesBefore
 	res := m.trim(t, Policy{MaxSize: before - 1, LowWater: before - 20<<10, MinAge: 24 * time.Hour}, false)
-	if res.Blocked != "" || !res.WithinLimit || res.Versions < 3 {
-		t.Errorf("%+v: want at least 3 versions removed and the cache within its limit", res)
+	if res.Blocked != "" || !res.WithinLimit || res.Versions != 3 {
+		t.Errorf("%+v: want exactly 3 versions removed (the oldest) and the cache within its limit", res)
 	}
 }

@@ -63,8 +63,9 @@ type modCounter struct {
 	total       int64
 	hist        histogram
 	toolchains  []toolchain
-	tooDeep     int64 // versions measured in part (scan.MaxSubtreeDepth)
-	interrupted int64 // versions to complete whatever the policy
+	tooDeep     int64   // versions measured in part (scan.MaxSubtreeDepth)
+	interrupted int64   // versions to complete whatever the policy
+	win         *window // set in a refining pass
 }
 
 func (c *modCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -102,12 +103,19 @@ func (c *modCounter) count(v version) {
 	if v.tooDeep {
 		c.tooDeep++
 	}
-	if v.interrupted {
+	age := time.Duration(c.now-v.lastUsed) * time.Second
+	switch {
+	case c.win != nil:
+		if !v.interrupted { // in the oldest bucket, never refined
+			c.win.add(age, v.bytes)
+		}
+	case v.interrupted:
 		c.interrupted++
-		c.hist[nBuckets-1] += v.bytes
-		return
+		c.hist.bytes[nBuckets-1] += v.bytes
+		c.hist.count[nBuckets-1]++
+	default:
+		c.hist.add(age, v.bytes)
 	}
-	c.hist.add(time.Duration(c.now-v.lastUsed)*time.Second, v.bytes)
 }
 
 // measure sums an extracted version's tree and its download files.

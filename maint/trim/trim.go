@@ -137,11 +137,15 @@ func (r *Result) merge(o *Result) {
 	}
 }
 
-// histogram counts bytes by age since last use, in buckets about 3% of
-// the age wide: a nanosecond apart near zero, days apart after a year. So
-// a cutoff lands as precisely in the first second as in the first month,
-// and the whole histogram is 15 KiB whatever the number of entries.
-type histogram [nBuckets]int64
+// histogram counts bytes (and units) by age since last use, in buckets
+// about 3% of the age wide: a nanosecond apart near zero, days apart after
+// a year. So a cutoff lands as precisely in the first second as in the
+// first month, and the whole histogram is 30 KiB whatever the number of
+// entries. Where a size trim ends inside a bucket, a finer pass over just
+// that bucket's ages (refine.go) finds the exact cutoff.
+type histogram struct {
+	bytes, count [nBuckets]int64
+}
 
 // subBits is the resolution: 2^subBits buckets per doubling of the age.
 const (
@@ -168,40 +172,58 @@ func lowerBound(b int) time.Duration {
 	return time.Duration((1<<subBits | uint64(b&(1<<subBits-1))) << e)
 }
 
-func (h *histogram) add(age time.Duration, bytes int64) { h[bucketOf(age)] += bytes }
+func (h *histogram) add(age time.Duration, bytes int64) {
+	b := bucketOf(age)
+	h.bytes[b] += bytes
+	h.count[b]++
+}
 
 func (h *histogram) merge(o *histogram) {
-	for i, b := range o {
-		h[i] += b
+	for i := range o.bytes {
+		h.bytes[i] += o.bytes[i]
+		h.count[i] += o.count[i]
 	}
 }
 
 // noCutoff means nothing is old enough to go.
 const noCutoff = time.Duration(math.MaxInt64)
 
+// boundary is the range of ages in which a size trim ends, when taking it
+// whole would remove more than one unit too many; need is what the trim
+// still needs from it.
+type boundary struct {
+	lo, hi time.Duration
+	need   int64
+}
+
 // plan returns the age from which units are removed (those at least that
-// old go), and why a size limit cannot be met when it cannot. The cutoff
-// is never below min_age.
-func plan(h *histogram, total int64, p Policy) (cutoff time.Duration, blocked string) {
+// old go), why a size limit cannot be met when it cannot, and the bucket
+// to refine when a size trim ends inside one. The cutoff is never below
+// min_age.
+func plan(h *histogram, total int64, p Policy) (cutoff time.Duration, blocked string, bd *boundary) {
 	cutoff = noCutoff
 	if p.MaxAge > 0 {
 		cutoff = max(p.MinAge, p.MaxAge)
 	}
 	if p.MaxSize <= 0 || total <= p.MaxSize {
-		return cutoff, ""
+		return cutoff, "", nil
 	}
 	need := total - p.LowWater
 	var sum int64
 	for b := nBuckets - 1; b >= 0 && lowerBound(b) >= p.MinAge; b-- {
 		// Units an age trim removes anyway count towards the size too.
-		sum += h[b]
+		sum += h.bytes[b]
 		if sum >= need {
-			return min(cutoff, lowerBound(b)), ""
+			size := lowerBound(b)
+			if size < cutoff && h.count[b] > 1 && sum > need && b < nBuckets-1 {
+				bd = &boundary{lo: size, hi: lowerBound(b + 1), need: need - (sum - h.bytes[b])}
+			}
+			return min(cutoff, size), "", bd
 		}
 	}
 	// Everything at least min_age old goes, and that is not enough.
 	return min(cutoff, p.MinAge), fmt.Sprintf("min_age: only %s is older than %s; the rest was used more recently",
-		config.FormatSize(sum), config.FormatDuration(p.MinAge))
+		config.FormatSize(sum), config.FormatDuration(p.MinAge)), nil
 }
 
 // cutoffTime is the newest last-use time (Unix seconds) that a cutoff
