@@ -114,6 +114,10 @@ type Target struct {
 	LowWater Size     `toml:"low_water"`
 	// VCSMaxAge: module cache VCS checkouts unused for longer go whole.
 	VCSMaxAge Duration `toml:"vcs_max_age"`
+	// MinFree: below this much free space on the cache's file system, a
+	// clean trims least recently used first (within min_age) until it is
+	// back. See Floor for the default.
+	MinFree Floor `toml:"min_free"`
 
 	// Mode is "private" (one owner: Owner, else the owner of the cache's
 	// root) or "shared" (every member of Group builds with it).
@@ -183,7 +187,7 @@ func defaultTarget(name string, kind Kind, path string) Target {
 		LowDiskPercent: 5, LowInodesPercent: 5,
 		ToolchainMaxAge: Duration(30 * 24 * time.Hour), KeepToolchains: 1,
 		MinAge: Duration(24 * time.Hour), VCSMaxAge: Duration(30 * 24 * time.Hour),
-		Mode: "private",
+		Mode: "private", MinFree: Floor{unset: true}.Or(kind),
 	}
 }
 
@@ -248,6 +252,7 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 			errs = append(errs, e)
 			continue
 		}
+		t.MinFree = t.MinFree.Or(t.Kind) // its default depends on the kind
 		c.Targets = append(c.Targets, t)
 	}
 	for _, k := range md.Undecoded() {
