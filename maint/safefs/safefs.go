@@ -33,7 +33,7 @@ type Root struct {
 }
 
 const statMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.STATX_UID | unix.STATX_MTIME |
-	unix.STATX_ATIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
+	unix.STATX_ATIME | unix.STATX_CTIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
 
 // OpenRoot opens path, a directory reached without following a symbolic
 // link (scan.OpenDir says why).

@@ -38,7 +38,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 		return nil, err
 	}
 	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *modCounter {
-		return &modCounter{now: now, root: root, mount: sroot.Mount}
+		return &modCounter{now: now, minAge: p.MinAge, root: root, mount: sroot.Mount}
 	})
 	var interrupted int64
 	if err != nil {
@@ -54,10 +54,16 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 		interrupted += v.interrupted
 		toolchains = append(toolchains, v.toolchains...)
 	}
-	cutoff, blocked, bd := plan(&h, res.BytesBefore, p)
+	sp := spaceOf(p.MinFree, &sroot.FS)
+	var extra []string
+	if interrupted > 0 {
+		extra = append(extra, "interrupted")
+	}
+	res.begin(sp, res.BytesBefore, p, extra...)
+	cutoff, blocked, bd := plan(&h, res.BytesBefore, sp.deficit, p)
 	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
 		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modCounter {
-			return &modCounter{now: now, root: root, mount: sroot.Mount, win: w.empty()}
+			return &modCounter{now: now, minAge: p.MinAge, root: root, mount: sroot.Mount, win: w.empty()}
 		})
 		for _, v := range vs {
 			w.merge(v.win)
@@ -73,7 +79,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	if cutoff < noCutoff || interrupted > 0 {
 		var mu sync.Mutex // guards res for every worker
 		_, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *modRemover {
-			return &modRemover{modCounter: modCounter{now: now, root: root, mount: sroot.Mount}, cutoff: cutoff, opt: &opt, mu: &mu, res: res, busy: busy}
+			return &modRemover{modCounter: modCounter{now: now, minAge: p.MinAge, root: root, mount: sroot.Mount}, cutoff: cutoff, opt: &opt, mu: &mu, res: res, busy: busy}
 		})
 		if err != nil {
 			return res, err
@@ -81,8 +87,7 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	}
 	removeToolchains(root, toolchains, p, now, res, &opt, busy)
 	removeVCS(root, p, now, res, &opt)
-	res.BytesAfter = res.BytesBefore - res.FreedBytes
-	res.WithinLimit = p.MaxSize == 0 || res.BytesAfter <= p.MaxSize
+	res.end(sp, p)
 	if !res.WithinLimit && res.Blocked == "" && res.Skipped > 0 {
 		res.Blocked = fmt.Sprintf("locks: %d module versions are being downloaded or extracted by go", res.Skipped)
 	}
@@ -99,7 +104,7 @@ func removeToolchains(root *safefs.Root, tcs []toolchain, p Policy, now int64, r
 	sort.Slice(tcs, func(i, j int) bool { return tcs[j].goVersion.Less(tcs[i].goVersion) })
 	maxAge := max(p.ToolchainMaxAge, p.MinAge)
 	for i, tc := range tcs {
-		if i < p.KeepToolchains || time.Duration(now-tc.lastUsed)*time.Second < maxAge {
+		if i < p.KeepToolchains || tc.age(now, p.MinAge) < maxAge {
 			continue
 		}
 		fd, err := root.OpenDir(tc.dir)

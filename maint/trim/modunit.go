@@ -27,9 +27,10 @@ type version struct {
 	treeBytes   int64  // extracted tree alone
 	files       int64
 	lastUsed    int64
-	tooDeep     bool // measured in part: nested deeper than scan.MaxSubtreeDepth
-	hasTree     bool // the extracted directory exists
-	interrupted bool // @v/<version>.partial exists
+	dated       int64 // ctime of the directory (or of the .zip): when lastUsed was set, for lruAge
+	tooDeep     bool  // measured in part: nested deeper than scan.MaxSubtreeDepth
+	hasTree     bool  // the extracted directory exists
+	interrupted bool  // @v/<version>.partial exists
 }
 
 // downloadDir is the @v directory holding a version's download files.
@@ -40,6 +41,12 @@ func (v version) downloadDir() (string, string) {
 		mod = v.dir + "/" + mod
 	}
 	return "cache/download/" + mod + "/@v", v.name[i+1:]
+}
+
+// age is how long ago the version was last used (lruAge), from now in
+// Unix seconds.
+func (v version) age(now int64, minAge time.Duration) time.Duration {
+	return lruAge(now*1e9, v.lastUsed*1e9, v.dated*1e9, minAge)
 }
 
 func (v version) path() string {
@@ -58,6 +65,7 @@ type toolchain struct {
 // one sequential read, so that its last use is known as a whole.
 type modCounter struct {
 	now         int64
+	minAge      time.Duration
 	root        *safefs.Root
 	mount       uint64
 	total       int64
@@ -72,7 +80,7 @@ func (c *modCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), false)
 	switch {
 	case kind == layout.VersionDir || kind == layout.ToolchainDir:
-		v, ok := c.measure(d, string(e.Name))
+		v, ok := c.measure(d, e)
 		if !ok {
 			return scan.Skip
 		}
@@ -103,7 +111,7 @@ func (c *modCounter) count(v version) {
 	if v.tooDeep {
 		c.tooDeep++
 	}
-	age := time.Duration(c.now-v.lastUsed) * time.Second
+	age := v.age(c.now, c.minAge)
 	switch {
 	case c.win != nil:
 		if !v.interrupted { // in the oldest bucket, never refined
@@ -119,13 +127,14 @@ func (c *modCounter) count(v version) {
 }
 
 // measure sums an extracted version's tree and its download files.
-func (c *modCounter) measure(d *scan.Dir, name string) (version, bool) {
+func (c *modCounter) measure(d *scan.Dir, e *scan.Entry) (version, bool) {
+	name := string(e.Name)
 	t, err := scan.Subtree(d.FD(), name, c.mount)
 	if err != nil {
 		return version{}, false
 	}
 	v := version{dir: d.Path, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime,
-		tooDeep: t.TooDeep > 0, hasTree: true}
+		tooDeep: t.TooDeep > 0, hasTree: true, dated: e.Stat.Ctime.Sec}
 	if t.Files == 0 {
 		v.lastUsed = t.NewestMtime // nothing to read: when it was made
 	}
@@ -152,6 +161,7 @@ func (c *modCounter) addDownloads(dlfd int, ver string, v *version) {
 		v.files++
 		if !v.hasTree { // a download alone is last used when read
 			v.lastUsed = max(v.lastUsed, st.Atime.Sec, st.Mtime.Sec)
+			v.dated = max(v.dated, st.Ctime.Sec)
 		}
 	}
 }
@@ -231,7 +241,7 @@ func (r *modRemover) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), false)
 	switch {
 	case kind == layout.VersionDir || kind == layout.ToolchainDir:
-		v, ok := r.measure(d, string(e.Name))
+		v, ok := r.measure(d, e)
 		if ok && (kind == layout.VersionDir || v.interrupted) && r.due(v) {
 			r.remove(d.FD(), v, unitName(kind))
 		}
@@ -249,7 +259,7 @@ func (r *modRemover) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 }
 
 func (r *modRemover) due(v version) bool {
-	return v.interrupted || time.Duration(r.now-v.lastUsed)*time.Second >= r.cutoff
+	return v.interrupted || v.age(r.now, r.minAge) >= r.cutoff
 }
 
 func (r *modRemover) remove(parentFD int, v version, unit string) {
