@@ -168,8 +168,9 @@ func (c *modCounter) addDownloads(dlfd int, ver string, v *version) {
 
 // download is the version that the @v entry name stands for when it has
 // no extracted directory: its .partial stands for an interrupted version,
-// its .zip (without a .partial) for a downloaded-only one. Toolchains
-// downloaded only are left to their own rule.
+// its .zip (without a .partial) for a downloaded-only one. A toolchain
+// downloaded only is left alone: the toolchain rule (keep_toolchains)
+// counts extracted toolchains.
 func (c *modCounter) download(d *scan.Dir, name string) (version, bool) {
 	ver, ext, ok := cutExt(name)
 	if !ok || (ext != ".partial" && ext != ".zip") {
