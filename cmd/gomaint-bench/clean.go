@@ -115,7 +115,7 @@ func runClean(ctx context.Context, o *options) int {
 	}
 	var big *cleanCache
 	if o.big > 0 {
-		if big, err = b.cleanBig(ctx); err != nil {
+		if big, err = b.cleanBig(ctx, goCmd); err != nil {
 			return setupErr(err)
 		}
 		fails = append(fails, big.check()...)
@@ -159,6 +159,11 @@ func runClean(ctx context.Context, o *options) int {
 		check(fmt.Sprintf("peak RSS %.1f MiB > %.0f MiB", rss, targetRSSMiB), rss <= targetRSSMiB, "<= %.0f MiB", targetRSSMiB))
 	all := gms
 	if big != nil {
+		r := rate(big.sum.Files, big.gm.wall) / rate(big.goFiles-big.goLeft, big.goS.wall)
+		fmt.Printf("%s: gomaint removed %s files in %.2fs (%s/s); go clean -cache removed %s in %.2fs (%s/s); ratio %.2f %s\n",
+			big.label, commas(big.sum.Files), big.gm.wall.Seconds(), commas(int64(rate(big.sum.Files, big.gm.wall))),
+			commas(big.goFiles-big.goLeft), big.goS.wall.Seconds(), commas(int64(rate(big.goFiles-big.goLeft, big.goS.wall))), r,
+			check(fmt.Sprintf("%s: removal rate ratio %.2f < %.2f", big.label, r, targetRate), r >= targetRate, ">= %.2f", targetRate))
 		bigRSS := float64(big.gm.rssKiB) / 1024
 		fmt.Printf("; build cache of %s entries %.1f MiB vs %.1f MiB at %s (x%.2f) %s", commas(big.tA.units.Load()),
 			bigRSS, float64(rounds[0][0].gm.rssKiB)/1024, commas(rounds[0][0].tA.units.Load()), bigRSS*1024/float64(rounds[0][0].gm.rssKiB),
@@ -390,18 +395,31 @@ func (c *cleanCache) check() []string {
 }
 
 // cleanBig generates a build cache of -big entries, with mtimes spread like
-// the normal one, and times gomaint clean trimming it to half.
-func (b *bench) cleanBig(ctx context.Context) (*cleanCache, error) {
-	c := &cleanCache{name: "big", label: "big build cache", a: filepath.Join(b.work, "big", "gocache")}
-	if err := os.MkdirAll(filepath.Dir(c.a), 0o755); err != nil {
-		return nil, err
+// the normal one, twice from the same seeds, and times gomaint clean
+// trimming copy A to half against go clean -cache emptying copy B.
+func (b *bench) cleanBig(ctx context.Context, goCmd string) (*cleanCache, error) {
+	c := &cleanCache{name: "big", label: "big build cache", a: filepath.Join(b.work, "big", "gocache"),
+		b: filepath.Join(b.work, "big-b", "gocache"), goArgs: []string{"GOCACHE", "-cache"}}
+	var tB *tally
+	for _, dir := range []string{c.a, c.b} {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		t, err := buildCache(ctx, dir, b.o.big, false, b.o.workers, b.now)
+		if err != nil {
+			return nil, fmt.Errorf("generating the big build cache: %v", err)
+		}
+		if c.tA == nil {
+			c.tA = t
+		} else {
+			tB = t
+		}
+		fmt.Printf("generated a build cache of %s entries in %.1fs\n", commas(t.units.Load()), time.Since(start).Seconds())
 	}
-	start := time.Now()
-	var err error
-	if c.tA, err = buildCache(ctx, c.a, b.o.big, false, b.o.workers, b.now); err != nil {
-		return nil, fmt.Errorf("generating the big build cache: %v", err)
+	if c.tA.files.Load() != tB.files.Load() || c.tA.bytes.Load() != tB.bytes.Load() {
+		return nil, errors.New("the two big copies differ")
 	}
-	fmt.Printf("generated a build cache of %s entries in %.1fs\n", commas(c.tA.units.Load()), time.Since(start).Seconds())
 	cfg := filepath.Join(b.work, "big.toml")
 	if err := writeCleanConfig(cfg, c.name, "build", c.a); err != nil {
 		return nil, err
@@ -414,6 +432,9 @@ func (b *bench) cleanBig(ctx context.Context) (*cleanCache, error) {
 		return nil, err
 	}
 	if err := b.gomaintClean(ctx, cfg, c); err != nil {
+		return nil, err
+	}
+	if err := c.goClean(ctx, goCmd); err != nil {
 		return nil, err
 	}
 	if disk, err = b.audit(ctx, cfg); err != nil {
