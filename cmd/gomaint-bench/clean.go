@@ -154,16 +154,18 @@ func runClean(ctx context.Context, o *options) int {
 			commas(int64(med(goN))), med(goS), commas(int64(med(goN)/med(goS))), r,
 			check(fmt.Sprintf("%s: removal rate ratio %.2f < %.2f", c.label, r, targetRate), r >= targetRate, ">= %.2f", targetRate))
 	}
-	rss := maxRSS(gms)
-	fmt.Printf("peak RSS: gomaint clean %.1f MiB %s", rss,
-		check(fmt.Sprintf("peak RSS %.1f MiB > %.0f MiB", rss, targetRSSMiB), rss <= targetRSSMiB, "<= %.0f MiB", targetRSSMiB))
-	all := gms
 	if big != nil {
 		r := rate(big.sum.Files, big.gm.wall) / rate(big.goFiles-big.goLeft, big.goS.wall)
 		fmt.Printf("%s: gomaint removed %s files in %.2fs (%s/s); go clean -cache removed %s in %.2fs (%s/s); ratio %.2f %s\n",
 			big.label, commas(big.sum.Files), big.gm.wall.Seconds(), commas(int64(rate(big.sum.Files, big.gm.wall))),
 			commas(big.goFiles-big.goLeft), big.goS.wall.Seconds(), commas(int64(rate(big.goFiles-big.goLeft, big.goS.wall))), r,
 			check(fmt.Sprintf("%s: removal rate ratio %.2f < %.2f", big.label, r, targetRate), r >= targetRate, ">= %.2f", targetRate))
+	}
+	rss := maxRSS(gms)
+	fmt.Printf("peak RSS: gomaint clean %.1f MiB %s", rss,
+		check(fmt.Sprintf("peak RSS %.1f MiB > %.0f MiB", rss, targetRSSMiB), rss <= targetRSSMiB, "<= %.0f MiB", targetRSSMiB))
+	all := gms
+	if big != nil {
 		bigRSS := float64(big.gm.rssKiB) / 1024
 		fmt.Printf("; build cache of %s entries %.1f MiB vs %.1f MiB at %s (x%.2f) %s", commas(big.tA.units.Load()),
 			bigRSS, float64(rounds[0][0].gm.rssKiB)/1024, commas(rounds[0][0].tA.units.Load()), bigRSS*1024/float64(rounds[0][0].gm.rssKiB),
