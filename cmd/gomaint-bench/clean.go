@@ -115,7 +115,7 @@ func runClean(ctx context.Context, o *options) int {
 	}
 	var big *cleanCache
 	if o.big > 0 {
-		if big, err = b.cleanBig(ctx); err != nil {
+		if big, err = b.cleanBig(ctx, goCmd); err != nil {
 			return setupErr(err)
 		}
 		fails = append(fails, big.check()...)
@@ -153,6 +153,13 @@ func runClean(ctx context.Context, o *options) int {
 			c.label, of, commas(int64(med(gmN))), med(gmS), commas(int64(med(gmN)/med(gmS))), c.goArgs[1],
 			commas(int64(med(goN))), med(goS), commas(int64(med(goN)/med(goS))), r,
 			check(fmt.Sprintf("%s: removal rate ratio %.2f < %.2f", c.label, r, targetRate), r >= targetRate, ">= %.2f", targetRate))
+	}
+	if big != nil {
+		r := rate(big.sum.Files, big.gm.wall) / rate(big.goFiles-big.goLeft, big.goS.wall)
+		fmt.Printf("%s: gomaint removed %s files in %.2fs (%s/s); go clean -cache removed %s in %.2fs (%s/s); ratio %.2f %s\n",
+			big.label, commas(big.sum.Files), big.gm.wall.Seconds(), commas(int64(rate(big.sum.Files, big.gm.wall))),
+			commas(big.goFiles-big.goLeft), big.goS.wall.Seconds(), commas(int64(rate(big.goFiles-big.goLeft, big.goS.wall))), r,
+			check(fmt.Sprintf("%s: removal rate ratio %.2f < %.2f", big.label, r, targetRate), r >= targetRate, ">= %.2f", targetRate))
 	}
 	rss := maxRSS(gms)
 	fmt.Printf("peak RSS: gomaint clean %.1f MiB %s", rss,
@@ -390,18 +397,31 @@ func (c *cleanCache) check() []string {
 }
 
 // cleanBig generates a build cache of -big entries, with mtimes spread like
-// the normal one, and times gomaint clean trimming it to half.
-func (b *bench) cleanBig(ctx context.Context) (*cleanCache, error) {
-	c := &cleanCache{name: "big", label: "big build cache", a: filepath.Join(b.work, "big", "gocache")}
-	if err := os.MkdirAll(filepath.Dir(c.a), 0o755); err != nil {
-		return nil, err
+// the normal one, twice from the same seeds, and times gomaint clean
+// trimming copy A to half against go clean -cache emptying copy B.
+func (b *bench) cleanBig(ctx context.Context, goCmd string) (*cleanCache, error) {
+	c := &cleanCache{name: "big", label: "big build cache", a: filepath.Join(b.work, "big", "gocache"),
+		b: filepath.Join(b.work, "big-b", "gocache"), goArgs: []string{"GOCACHE", "-cache"}}
+	var tB *tally
+	for _, dir := range []string{c.a, c.b} {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		t, err := buildCache(ctx, dir, b.o.big, false, b.o.workers, b.now)
+		if err != nil {
+			return nil, fmt.Errorf("generating the big build cache: %v", err)
+		}
+		if c.tA == nil {
+			c.tA = t
+		} else {
+			tB = t
+		}
+		fmt.Printf("generated a build cache of %s entries in %.1fs\n", commas(t.units.Load()), time.Since(start).Seconds())
 	}
-	start := time.Now()
-	var err error
-	if c.tA, err = buildCache(ctx, c.a, b.o.big, false, b.o.workers, b.now); err != nil {
-		return nil, fmt.Errorf("generating the big build cache: %v", err)
+	if c.tA.files.Load() != tB.files.Load() || c.tA.bytes.Load() != tB.bytes.Load() {
+		return nil, errors.New("the two big copies differ")
 	}
-	fmt.Printf("generated a build cache of %s entries in %.1fs\n", commas(c.tA.units.Load()), time.Since(start).Seconds())
 	cfg := filepath.Join(b.work, "big.toml")
 	if err := writeCleanConfig(cfg, c.name, "build", c.a); err != nil {
 		return nil, err
@@ -414,6 +434,9 @@ func (b *bench) cleanBig(ctx context.Context) (*cleanCache, error) {
 		return nil, err
 	}
 	if err := b.gomaintClean(ctx, cfg, c); err != nil {
+		return nil, err
+	}
+	if err := c.goClean(ctx, goCmd); err != nil {
 		return nil, err
 	}
 	if disk, err = b.audit(ctx, cfg); err != nil {

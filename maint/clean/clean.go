@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/lock"
@@ -148,6 +150,16 @@ func emit(req Request, o Outcome) {
 		f[k] = journal.Int(v)
 	}
 	f["GOMAINT_POLICY"] = r.Policy
+	f["GOMAINT_FREE_BYTES"] = journal.Int(r.FreeBefore)
+	if r.MinFree > 0 {
+		f["GOMAINT_MIN_FREE"] = journal.Int(r.MinFree)
+	}
+	if r.Reason != "" {
+		f["GOMAINT_REASON"] = r.Reason
+	}
+	if r.TooDeep > 0 {
+		f["GOMAINT_TOO_DEEP"] = journal.Int(r.TooDeep) // units measured in part, removed whole
+	}
 	pri := journal.Info
 	verb := "removed"
 	if req.DryRun {
@@ -155,6 +167,9 @@ func emit(req Request, o Outcome) {
 	}
 	msg := fmt.Sprintf("%s cache %s: %s %s in %d files (%d module versions); now %s", o.Kind, o.Path, verb,
 		config.FormatSize(r.FreedBytes), r.Files, r.Versions, config.FormatSize(r.BytesAfter))
+	if r.MinFree > r.FreeBefore {
+		msg += fmt.Sprintf("; %s was free, below min_free %s", config.FormatSize(r.FreeBefore), config.FormatSize(r.MinFree))
+	}
 	if r.Blocked != "" {
 		f["GOMAINT_BLOCKED"] = r.Blocked
 		msg += "; limit not reached: " + r.Blocked
@@ -166,6 +181,23 @@ func emit(req Request, o Outcome) {
 		pri = journal.Err
 	}
 	journal.Emit(req.Sink, journal.Event{Type: journal.Trim, Priority: pri, Message: msg, Fields: f})
+}
+
+// MustFree is how many bytes target t, a cache at path, must free now to
+// bring its file system back to the target's min_free: 0 when it is there
+// or there is no floor. It reads statfs only, so the daemon may ask it as
+// often as space changes, and start a clean when it is above 0.
+func MustFree(t config.Target, path string) (int64, error) {
+	fd, err := scan.OpenDir(path)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	return trim.FreeDeficit(t.MinFree.Or(t.Kind), &fs), nil
 }
 
 func boolField(b bool) string { return strconv.Itoa(map[bool]int{false: 0, true: 1}[b]) }

@@ -113,6 +113,10 @@ type Target struct {
 	LowWater Size     `toml:"low_water"`
 	// VCSMaxAge: module cache VCS checkouts unused for longer go whole.
 	VCSMaxAge Duration `toml:"vcs_max_age"`
+	// MinFree: below this much free space on the cache's file system, a
+	// clean trims least recently used first (within min_age) until it is
+	// back. See Floor for the default.
+	MinFree Floor `toml:"min_free"`
 
 	// Mode is "private" (one owner: Owner, else the owner of the cache's
 	// root) or "shared" (every member of Group builds with it).
@@ -184,7 +188,7 @@ func defaultTarget(name string, kind Kind, path string) Target {
 		LowDiskPercent: 5, LowInodesPercent: 5,
 		ToolchainMaxAge: Duration(30 * 24 * time.Hour), KeepToolchains: 1,
 		MinAge: Duration(24 * time.Hour), VCSMaxAge: Duration(30 * 24 * time.Hour),
-		Mode: "private",
+		Mode: "private", MinFree: Floor{unset: true}.Or(kind),
 	}
 }
 

@@ -56,6 +56,7 @@ func decodeFile(c *Config, file string, data []byte, loc *locator) []*Error {
 				if t.Kind == Build && !d.has(tp, "max_size") {
 					t.MaxSize = AutoSize // the default limit of every build cache
 				}
+				t.MinFree = t.MinFree.Or(t.Kind) // its default depends on the kind
 				c.Targets = append(c.Targets, t)
 			}
 		default:

@@ -5,6 +5,7 @@
 package facts
 
 import (
+	"bytes"
 	"context"
 	"sync/atomic"
 	"time"
@@ -114,6 +115,16 @@ type Facts struct {
 	ForeignGroup Sample `json:"-"`
 	NoSetgid     Sample `json:"-"`
 	TooDeep      Sample `json:"-"`
+	// DeepTrees: directories below scan.MaxSubtreeDepth levels, the first
+	// level of each such branch; clean can measure their units only in part.
+	DeepTrees Sample `json:"-"`
+	// HalfRemoved: module versions whose @v/<version>.partial is over an
+	// hour old, a removal or extraction that was interrupted.
+	HalfRemoved Sample `json:"-"`
+	// Future: entries whose mtime (or, in a module cache, atime) is ahead
+	// of the clock; FutureMax is the latest such time.
+	Future    Sample `json:"-"`
+	FutureMax int64  `json:"-"`
 }
 
 // Options for Gather.
@@ -213,6 +224,10 @@ func (f *Facts) merge(o *Facts) {
 	f.Unreadable.merge(o.Unreadable)
 	f.OtherMounts.merge(o.OtherMounts)
 	f.TooDeep.merge(o.TooDeep)
+	f.DeepTrees.merge(o.DeepTrees)
+	f.HalfRemoved.merge(o.HalfRemoved)
+	f.Future.merge(o.Future)
+	f.FutureMax = max(f.FutureMax, o.FutureMax)
 }
 
 // visitor is one worker's share of a walk.
@@ -245,6 +260,7 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	default:
 		f.Others++
 	}
+	v.odd(d, e)
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), v.opt.Build)
 	if e.IsLink() && kind != layout.Surprise {
 		kind = layout.Surprise // go never puts a symbolic link in a cache
@@ -314,6 +330,35 @@ func (v *visitor) layout(d *scan.Dir, e *scan.Entry, kind layout.Kind, size int6
 			t.LastUsed = max(t.LastUsed, e.Atime())
 		}
 	}
+}
+
+// futureSlack is how far ahead of the clock a timestamp may be before it
+// counts as in the future: clocks of a few machines sharing a cache differ.
+const futureSlack = 60
+
+// odd notes what a trim cannot judge by itself: future timestamps,
+// interrupted module removals and over-deep trees.
+func (v *visitor) odd(d *scan.Dir, e *scan.Entry) {
+	st := e.Stat
+	if t := max(st.Mtime.Sec, v.atimeIfMod(st)); t > v.now+futureSlack {
+		v.f.Future.Add(d.Join(e.Name), 0)
+		v.f.FutureMax = max(v.f.FutureMax, t)
+	}
+	if e.IsDir() && d.Depth == scan.MaxSubtreeDepth {
+		v.f.DeepTrees.Add(d.Join(e.Name), 0)
+	}
+	if d.Class == layout.AtV && e.IsFile() && bytes.HasSuffix(e.Name, []byte(".partial")) && v.now-e.Mtime() > 3600 {
+		v.f.HalfRemoved.Add(layout.VersionOfDownload(d.Path, string(e.Name)), 0)
+	}
+}
+
+// atimeIfMod is the atime of a module cache's regular file (the last use
+// a module trim goes by), else 0.
+func (v *visitor) atimeIfMod(st *unix.Statx_t) int64 {
+	if v.opt.Build || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0
+	}
+	return st.Atime.Sec
 }
 
 func (v *visitor) toolchain(name string) *Toolchain {

@@ -52,6 +52,11 @@ var Findings = map[string]Type{
 	// The daemon's, not the audit's: a watch that a limit left incomplete.
 	"WATCH_DEGRADED": {"523d6bbc4abd4a00ae9ba9672d3955c0", "finding"},
 	"UNSAFE_PATH":    {"f574bdaa0fcc48779dbe5b088a5f3055", "finding"},
+
+	// Entries a clean treats in its own way.
+	"VERSION_HALF_REMOVED": {"b3f40508f1d645e3bc3e6bbd4cd61439", "finding"},
+	"FUTURE_TIMESTAMP":     {"0a5f52d3c5c745c6bddd024835e4f63a", "finding"},
+	"TREE_TOO_DEEP":        {"3b59a424fa514225a0b62ee07d2bee00", "finding"},
 }
 
 // AllTypes lists every event type, for the catalog test.

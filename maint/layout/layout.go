@@ -232,6 +232,15 @@ func ToolchainName(dirPath string, name []byte, class scan.Class) (string, bool)
 	return "", false
 }
 
+// VersionOfDownload names the module version a download file belongs to:
+// "cache/download/github.com/google/uuid/@v" and "v1.6.0.partial" give
+// "github.com/google/uuid@v1.6.0", the path of its extracted directory.
+func VersionOfDownload(atV, file string) string {
+	mod := strings.TrimSuffix(strings.TrimPrefix(atV, "cache/download/"), "/@v")
+	ver := file[:max(strings.LastIndexByte(file, '.'), 0)]
+	return mod + "@" + ver
+}
+
 func isHex(b []byte) bool {
 	for _, c := range b {
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {

@@ -120,3 +120,48 @@ func TestRemoveTreeStopsAtMounts(t *testing.T) {
 		})
 	}
 }
+
+// deepTree makes name in parent, a chain of levels directories (made with
+// mkdirat, as no path could name the bottom), each holding a file, and
+// read-only as extracted modules are.
+func deepTree(t *testing.T, parent, name string, levels int) {
+	t.Helper()
+	fd, err := unix.Open(parent, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	must(t, err)
+	must(t, unix.Mkdirat(fd, name, 0o755))
+	next := name
+	for i := 0; i < levels; i++ {
+		sub, err := unix.Openat(fd, next, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		must(t, err)
+		if i > 0 {
+			must(t, unix.Fchmod(fd, 0o555)) // its entries are made
+		}
+		unix.Close(fd)
+		fd = sub
+		f, err := unix.Openat(fd, "f.go", unix.O_CREAT|unix.O_WRONLY, 0o444)
+		must(t, err)
+		unix.Close(f)
+		if i < levels-1 {
+			must(t, unix.Mkdirat(fd, "d", 0o755))
+		}
+		next = "d"
+	}
+	must(t, unix.Fchmod(fd, 0o555))
+	unix.Close(fd)
+}
+
+// TestRemoveTreeDeep: a tree nested far deeper than any fd budget (1,000
+// levels) goes whole, read-only levels included.
+func TestRemoveTreeDeep(t *testing.T) {
+	parent := t.TempDir()
+	deepTree(t, parent, "deep@v1.0.0", 1000)
+	r, err := OpenRoot(parent)
+	must(t, err)
+	defer r.Close()
+	if err := r.RemoveTree(r.FD, "deep@v1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "deep@v1.0.0")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the tree is still there: %v", err)
+	}
+}

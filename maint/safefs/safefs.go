@@ -33,7 +33,7 @@ type Root struct {
 }
 
 const statMask = unix.STATX_TYPE | unix.STATX_MODE | unix.STATX_NLINK | unix.STATX_UID | unix.STATX_MTIME |
-	unix.STATX_ATIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
+	unix.STATX_ATIME | unix.STATX_CTIME | unix.STATX_SIZE | unix.STATX_BLOCKS | unix.STATX_MNT_ID
 
 // OpenRoot opens path, a directory reached without following a symbolic
 // link (scan.OpenDir says why).
@@ -148,86 +148,6 @@ func (r *Root) Remove(dirfd int, name string) error {
 		return fmt.Errorf("remove %s: %w", name, unix.EISDIR)
 	}
 	return unix.Unlinkat(dirfd, name, 0)
-}
-
-// RemoveTree removes the directory name of dirfd and everything in it,
-// making read-only directories writable first (as go's module cache
-// needs). It stops at the first error.
-//
-// It needs no statx: files go by unlinkat alone, which never follows a
-// link, cannot remove a directory (EISDIR: then it is entered as one) nor
-// a file mounted over (EBUSY), and directories are entered only through
-// OpenChild, which refuses links and other mounts.
-func (r *Root) RemoveTree(dirfd int, name string) error {
-	fd, err := r.OpenChild(dirfd, name)
-	if err != nil {
-		return err
-	}
-	err = r.emptyDir(fd, make([]byte, 8<<10), 0)
-	unix.Close(fd)
-	if err == nil {
-		err = unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR)
-	}
-	if err != nil {
-		return fmt.Errorf("remove %s: %w", name, err)
-	}
-	return nil
-}
-
-const maxTreeDepth = 256
-
-// emptyDir removes what the open directory fd holds: files as they are
-// listed, subdirectories after the listing, so one buffer serves every
-// level.
-func (r *Root) emptyDir(fd int, buf []byte, depth int) error {
-	if depth > maxTreeDepth {
-		return fmt.Errorf("nested deeper than %d levels", maxTreeDepth)
-	}
-	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MODE, &st); err != nil {
-		return err
-	}
-	if st.Mode&0o300 != 0o300 {
-		// Module directories are 0555; entries cannot be removed until the
-		// directory is writable. fchmod on the open fd: no path involved.
-		if err := unix.Fchmod(fd, uint32(st.Mode&0o7777)|0o700); err != nil {
-			return fmt.Errorf("make writable: %w", err)
-		}
-	}
-	var subdirs []string
-	err := scan.EachName(fd, buf, func(name []byte, cname *byte, dtype uint8) error {
-		if dtype != unix.DT_DIR {
-			switch errno := unlinkAt(fd, cname, 0); errno {
-			case 0, unix.ENOENT:
-				return nil
-			case unix.EISDIR: // a directory after all (or the type was unknown)
-			default:
-				return fmt.Errorf("%s: %w", name, errno)
-			}
-		}
-		subdirs = append(subdirs, string(name))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, n := range subdirs {
-		sub, err := r.OpenChild(fd, n)
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		err = r.emptyDir(sub, buf, depth+1)
-		unix.Close(sub)
-		if err != nil {
-			return fmt.Errorf("%s/%w", n, err)
-		}
-		if err := unix.Unlinkat(fd, n, unix.AT_REMOVEDIR); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-	}
-	return nil
 }
 
 // ReadNames lists a directory's entries (without . and ..).

@@ -14,7 +14,14 @@ type Totals struct {
 	// atime moves only when something reads its contents, like a build.
 	// NewestMtime is over every entry, the top included.
 	NewestAtime, NewestMtime int64
+	// TooDeep counts directories below MaxSubtreeDepth levels, which are
+	// not read: the figures are lower bounds when it is not 0.
+	TooDeep int64
 }
+
+// MaxSubtreeDepth bounds how deep Subtree reads (each level holds an fd).
+// Go never nests a module or a cached executable nearly this deep.
+const MaxSubtreeDepth = 256
 
 // Subtree sums the directory name of dirfd, read sequentially, with the
 // same rules as Walk: no links followed, nothing on another mount than
@@ -50,9 +57,6 @@ func (t *Totals) add(st *unix.Statx_t) {
 }
 
 func sumDir(fd int, mount uint64, buf []byte, t *Totals, depth int) error {
-	if depth > 256 {
-		return fmt.Errorf("nested deeper than 256 levels")
-	}
 	var subdirs []string
 	err := EachEntry(fd, buf, func(name []byte, _ *byte, st *unix.Statx_t, err error) error {
 		if err != nil || (mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount) {
@@ -66,6 +70,10 @@ func sumDir(fd int, mount uint64, buf []byte, t *Totals, depth int) error {
 	})
 	if err != nil {
 		return err
+	}
+	if depth >= MaxSubtreeDepth && len(subdirs) > 0 {
+		t.TooDeep += int64(len(subdirs))
+		return nil
 	}
 	for _, s := range subdirs {
 		sub, err := unix.Openat(fd, s, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)

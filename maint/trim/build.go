@@ -30,7 +30,9 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *buildCounter { return &buildCounter{now: now} })
+	vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers, Entries: opt.Entries}, func() *buildCounter {
+		return &buildCounter{now: now, minAge: p.MinAge}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -40,26 +42,50 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 		h.merge(&v.hist)
 		res.BytesBefore += v.total
 	}
-	cutoff, blocked := plan(&h, res.BytesBefore, p)
+	sp := spaceOf(p.MinFree, &sroot.FS)
+	res.begin(sp, res.BytesBefore, p)
+	cutoff, blocked, bd := plan(&h, res.BytesBefore, sp.deficit, p)
+	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
+		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *buildCounter {
+			return &buildCounter{now: now, minAge: p.MinAge, win: w.empty()}
+		})
+		for _, v := range vs {
+			w.merge(v.win)
+		}
+		return w, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	res.CutoffUnix, res.Blocked = cutoffTime(opt.Now, cutoff), blocked
 
 	// Pass 2: remove what is older, shard by shard.
 	if cutoff < noCutoff {
-		if err := removeOld(ctx, root, cutoff, now, res, &opt); err != nil {
+		if err := removeOld(ctx, root, cutoff, p.MinAge, now, res, &opt); err != nil {
 			return res, err
 		}
 	}
-	res.BytesAfter = res.BytesBefore - res.FreedBytes
-	res.WithinLimit = p.MaxSize == 0 || res.BytesAfter <= p.MaxSize
+	res.end(sp, p)
 	res.DurationMS = time.Since(start).Milliseconds()
 	return res, ctx.Err()
 }
 
-// buildCounter is one worker's share of pass 1.
+// buildCounter is one worker's share of pass 1, or of a refining pass
+// when win is set.
 type buildCounter struct {
-	now   int64
-	total int64
-	hist  histogram
+	now    int64
+	minAge time.Duration
+	total  int64
+	hist   histogram
+	win    *window
+}
+
+func (c *buildCounter) add(age time.Duration, bytes int64) {
+	if c.win != nil {
+		c.win.add(age, bytes)
+		return
+	}
+	c.hist.add(age, bytes)
 }
 
 func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
@@ -68,13 +94,13 @@ func (c *buildCounter) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	kind, class := layout.Entry(d, e.Name, e.IsDir(), true)
 	switch {
 	case kind == layout.ActionEntry || kind == layout.OutputEntry || kind == layout.ExecEntry:
-		c.hist.add(age(c.now, e.Stat.Mtime), b)
+		c.add(lruAge(c.now, ns(e.Stat.Mtime), ns(e.Stat.Ctime), c.minAge), b)
 	case d.Class == layout.ExecDir && e.IsFile():
 		// A cached executable counts with its directory, whose mtime go
 		// refreshes on use.
 		var st unix.Statx_t
-		if unix.Statx(d.FD(), "", unix.AT_EMPTY_PATH, unix.STATX_MTIME, &st) == nil {
-			c.hist.add(age(c.now, st.Mtime), b)
+		if unix.Statx(d.FD(), "", unix.AT_EMPTY_PATH, unix.STATX_MTIME|unix.STATX_CTIME, &st) == nil {
+			c.add(lruAge(c.now, ns(st.Mtime), ns(st.Ctime), c.minAge), b)
 		}
 	}
 	return class
@@ -97,7 +123,7 @@ var removeWorkers = max(16, 4*runtime.GOMAXPROCS(0))
 // entries last used cutoff ago or earlier (now is in Unix nanoseconds).
 // Every worker checks ctx between two entries, so a cancelled trim stops
 // within one removal per worker.
-func removeOld(ctx context.Context, root *safefs.Root, cutoff time.Duration, now int64, res *Result, opt *Options) error {
+func removeOld(ctx context.Context, root *safefs.Root, cutoff, minAge time.Duration, now int64, res *Result, opt *Options) error {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = removeWorkers
@@ -110,7 +136,7 @@ func removeOld(ctx context.Context, root *safefs.Root, cutoff time.Duration, now
 		wg.Add(1)
 		go func(r *Result) {
 			defer wg.Done()
-			t := shardTrimmer{ctx: ctx, done: ctx.Done(), root: root, cutoff: cutoff, now: now, res: r, opt: opt,
+			t := shardTrimmer{ctx: ctx, done: ctx.Done(), root: root, cutoff: cutoff, minAge: minAge, now: now, res: r, opt: opt,
 				buf: make([]byte, 32<<10)}
 			for s := int(next.Add(1) - 1); s < 256 && ctx.Err() == nil; s = int(next.Add(1) - 1) {
 				t.shard(s)
@@ -130,6 +156,7 @@ type shardTrimmer struct {
 	done   <-chan struct{}
 	root   *safefs.Root
 	cutoff time.Duration
+	minAge time.Duration
 	now    int64 // Unix nanoseconds
 	res    *Result
 	opt    *Options
@@ -178,7 +205,7 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 	if kind != layout.ActionEntry && kind != layout.OutputEntry && kind != layout.ExecEntry {
 		return nil // not Go's: a finding for the audit, never a removal
 	}
-	if age(t.now, e.Stat.Mtime) < t.cutoff {
+	if lruAge(t.now, ns(e.Stat.Mtime), ns(e.Stat.Ctime), t.minAge) < t.cutoff {
 		return nil
 	}
 	rm := Removal{Unit: unitOf(kind), Bytes: int64(e.Stat.Blocks) * 512, Files: 1, LastUsed: e.Stat.Mtime.Sec}
@@ -193,6 +220,9 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 			return nil
 		}
 		rm.Bytes, rm.Files = tot.DiskBytes, tot.Files
+		if tot.TooDeep > 0 {
+			t.res.TooDeep++ // removed whole all the same: RemoveTree has no depth limit
+		}
 		if !t.opt.DryRun {
 			if err := t.root.RemoveTree(e.FD(), n); errors.Is(err, unix.ENOENT) {
 				return nil

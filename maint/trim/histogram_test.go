@@ -40,21 +40,24 @@ func TestPlan(t *testing.T) {
 		h.add(e.age, e.bytes)
 	}
 	p := Policy{MaxSize: 950, LowWater: 900, MinAge: 500 * time.Millisecond}
-	if c, blocked := plan(&h, 1000, p); blocked != "" || c > 48*time.Hour || c <= time.Hour {
+	if c, blocked, _ := plan(&h, 1000, 0, p); blocked != "" || c > 48*time.Hour || c <= time.Hour {
 		t.Errorf("need 100: cutoff %s (%s); want the 48h bucket", c, blocked)
 	}
 	p.LowWater = 700
-	if c, _ := plan(&h, 1000, p); c > time.Hour || c <= 2*time.Second {
+	if c, _, _ := plan(&h, 1000, 0, p); c > time.Hour || c <= 2*time.Second {
 		t.Errorf("need 300: cutoff %s; want the 1h bucket", c)
 	}
 	p.LowWater = 100
-	if c, blocked := plan(&h, 1000, p); c != 500*time.Millisecond || !strings.Contains(blocked, "min_age") {
+	if c, blocked, _ := plan(&h, 1000, 0, p); c != 500*time.Millisecond || !strings.Contains(blocked, "min_age") {
 		t.Errorf("need 900 with 400 under min_age: cutoff %s, blocked %q", c, blocked)
 	}
-	if c, _ := plan(&h, 800, Policy{MaxSize: 900, MinAge: time.Hour, MaxAge: 24 * time.Hour}); c != 24*time.Hour {
+	if c, _, _ := plan(&h, 800, 0, Policy{MaxSize: 900, MinAge: time.Hour, MaxAge: 24 * time.Hour}); c != 24*time.Hour {
 		t.Errorf("within the size: cutoff %s, want max_age", c)
 	}
-	if c, _ := plan(&h, 800, Policy{MaxSize: 900, MinAge: time.Hour}); c != noCutoff {
+	if c, blocked, _ := plan(&h, 800, 150, Policy{MinAge: 500 * time.Millisecond}); blocked != "" || c > time.Hour || c <= 2*time.Second {
+		t.Errorf("150 below min_free, no max_size: cutoff %s (%s); want the 1h bucket", c, blocked)
+	}
+	if c, _, _ := plan(&h, 800, 0, Policy{MaxSize: 900, MinAge: time.Hour}); c != noCutoff {
 		t.Errorf("nothing to do: cutoff %s", c)
 	}
 }
