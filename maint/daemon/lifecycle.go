@@ -13,6 +13,7 @@ import (
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/trim"
 	"github.com/gomaint/gomaint/maint/watch"
 )
 
@@ -197,6 +198,9 @@ func (d *daemon) lifecycleDue(now time.Time) {
 				d.rootGone(t, t.rt.Path+" no longer names the watched directory (replaced or unmounted)")
 				continue
 			}
+			if t.retryAt.IsZero() && d.belowFloor(t) {
+				d.submit(&job{kind: jobClean, target: t.rt.Name, trigger: "limit"})
+			}
 		}
 		if t.nextRescan.After(now) {
 			continue
@@ -216,6 +220,20 @@ func (d *daemon) lifecycleDue(now time.Time) {
 		}
 		d.submit(&job{kind: jobRescan, target: t.rt.Name, trigger: trigger})
 	}
+}
+
+// belowFloor: the watched cache's file system has less free space than
+// its min_free. One fstatfs at every poll keeps the floor live: space that
+// other files take is seen by no inotify watch of the cache.
+func (d *daemon) belowFloor(t *tstate) bool {
+	if t.root == nil {
+		return false
+	}
+	var fs unix.Statfs_t
+	if unix.Fstatfs(t.root.FD, &fs) != nil {
+		return false
+	}
+	return trim.FreeDeficit(t.rt.MinFree.Or(t.rt.Kind), &fs) > 0
 }
 
 // nextLifecycle is the earliest lifecycle time of any target.
