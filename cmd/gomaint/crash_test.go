@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -128,12 +129,23 @@ func readNoAtime(path string) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// watch returns a channel that receives once the first event of mask
-// happens in one of dirs (inotify): the start of a clean's removals
-// (IN_CREATE of a .partial) or of a fix's repairs (IN_ATTRIB).
-func watch(t *testing.T, dirs []string, mask uint32) <-chan struct{} {
+// fsEvents follows inotify events of one mask in some directories: the
+// removals of a clean (IN_CREATE of a .partial) or the repairs of a fix
+// (IN_ATTRIB).
+type fsEvents struct {
+	started     chan struct{} // closed at the first event
+	first, last atomic.Int64  // unix nanoseconds of the first and the last event
+}
+
+// span is the time from the first event to the last: how long the
+// removals or repairs went on, without the start and exit of the process
+// around them (long under the race detector).
+func (e *fsEvents) span() time.Duration { return time.Duration(e.last.Load() - e.first.Load()) }
+
+// watch follows the events of mask in dirs until the test ends.
+func watch(t *testing.T, dirs []string, mask uint32) *fsEvents {
 	t.Helper()
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,20 +154,38 @@ func watch(t *testing.T, dirs []string, mask uint32) <-chan struct{} {
 			t.Fatal(err)
 		}
 	}
-	ch := make(chan struct{})
+	e := &fsEvents{started: make(chan struct{})}
+	stop := make(chan struct{})
+	ended := make(chan struct{})
+	t.Cleanup(func() { close(stop); <-ended })
 	go func() {
+		defer close(ended)
 		defer unix.Close(fd)
 		buf := make([]byte, 4096)
-		unix.Read(fd, buf) // blocks until the first event
-		close(ch)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 50)
+			if n, _ := unix.Read(fd, buf); n > 0 {
+				now := time.Now().UnixNano()
+				if e.first.Load() == 0 {
+					e.first.Store(now)
+					close(e.started)
+				}
+				e.last.Store(now)
+			}
+		}
 	}()
-	return ch
+	return e
 }
 
 // gomaintKilled starts gomaint and kills it with SIGKILL delay after the
 // first event on started (unless it ended before); it reports whether the
-// kill came first, and how long the run went on after that event.
-func gomaintKilled(t *testing.T, env []string, started <-chan struct{}, delay time.Duration, args ...string) (killed bool, after time.Duration) {
+// kill came first.
+func gomaintKilled(t *testing.T, env []string, started <-chan struct{}, delay time.Duration, args ...string) (killed bool) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -166,17 +196,16 @@ func gomaintKilled(t *testing.T, env []string, started <-chan struct{}, delay ti
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-		return false, 0
+		return false
 	case <-started:
 	}
-	at := time.Now()
 	select {
 	case <-done:
-		return false, time.Since(at)
+		return false
 	case <-time.After(delay):
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
-		return true, time.Since(at)
+		return true
 	}
 }
 
@@ -203,7 +232,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Kills fall within the removals (or repairs) of a run: from the
 	// first .partial created (or mode changed) to the end, as long as an
 	// uninterrupted run of each takes.
-	events := func(c *crashCache, isFix bool) <-chan struct{} {
+	events := func(c *crashCache, isFix bool) *fsEvents {
 		var dirs []string
 		for i := range c.old + c.young {
 			if isFix {
@@ -221,7 +250,9 @@ func TestCrashRecovery(t *testing.T) {
 	for _, isFix := range []bool{false, true} {
 		c, cfg := fresh(t, isFix)
 		cmd := map[bool]string{false: "clean", true: "fix"}[isFix]
-		_, span[isFix] = gomaintKilled(t, env, events(c, isFix), time.Hour, cmd, "--config", cfg, "--log", "none")
+		ev := events(c, isFix)
+		gomaintKilled(t, env, ev.started, time.Hour, cmd, "--system", "--config", cfg, "--log", "none")
+		span[isFix] = ev.span()
 		testenv.RemoveAll(t, filepath.Dir(c.dir))
 	}
 	t.Logf("uninterrupted: clean removes for %v, fix repairs for %v", span[false], span[true])
@@ -236,18 +267,18 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		c, cfg := fresh(t, isFix)
 		delay := time.Duration(rand.Int64N(int64(span[isFix]) + 1))
-		if killed, _ := gomaintKilled(t, env, events(c, isFix), delay, cmd, "--config", cfg, "--log", "none"); killed {
+		if gomaintKilled(t, env, events(c, isFix).started, delay, cmd, "--system", "--config", cfg, "--log", "none") {
 			kills++
 		}
 		interrupted += c.check(t)
-		if r := gomaint(t, env, cmd, "--config", cfg, "--log", "none"); r.code != 0 {
+		if r := gomaint(t, env, cmd, "--system", "--config", cfg, "--log", "none"); r.code != 0 {
 			t.Fatalf("trial %d: the %s after the kill: %+v", trials, cmd, r)
 		}
 		if n := c.check(t); n != 0 {
 			t.Errorf("trial %d: %d versions still interrupted after a normal %s", trials, n, cmd)
 		}
 		if isFix {
-			if r := gomaint(t, env, "fix", "--config", cfg, "--dry-run", "--json", "--log", "none"); r.code != 0 || strings.Contains(r.stdout, `"what"`) {
+			if r := gomaint(t, env, "fix", "--system", "--config", cfg, "--dry-run", "--json", "--log", "none"); r.code != 0 || strings.Contains(r.stdout, `"what"`) {
 				t.Errorf("trial %d: a fix after the fix would still change: %+v", trials, r)
 			}
 		} else {

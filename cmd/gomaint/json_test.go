@@ -50,8 +50,8 @@ func TestJSONListsNeverNull(t *testing.T) {
 	}
 	check([]string{"clean", "--dry-run", "--json"})
 	check([]string{"clean", "--json"})
-	check([]string{"fix", "--dry-run", "--json"})
-	check([]string{"fix", "--json"})
+	check([]string{"fix", "--system", "--dry-run", "--json"}) // root's own caches: --system (issue 13.13)
+	check([]string{"fix", "--system", "--json"})
 	check([]string{"check", "goroot", "--json"})
 	check([]string{"status", "--json"}, ".status") // no daemon: no status at all, an object
 	d := startServe(t, env, "--config", cfg)
