@@ -208,11 +208,11 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 
 func (d *daemon) runClean(ctx context.Context, j *job) {
 	var resolved []target.Resolved
-	est := map[string]int64{}
+	est, estFiles := map[string]int64{}, map[string]int64{}
 	for _, t := range j.targets {
 		resolved = append(resolved, current(t.rt))
 		if w := t.watch.Load(); w != nil {
-			est[t.rt.Name], _ = w.Estimate()
+			est[t.rt.Name], estFiles[t.rt.Name] = w.Estimate()
 		}
 	}
 	req := clean.Request{Config: j.cfg, Environ: d.opt.Environ, Sink: d.opt.Sink, Resolved: resolved,
@@ -247,13 +247,14 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		if w := t.watch.Load(); w != nil {
 			// What the trim measured replaces what the estimate assumed
 			// when it started; writes since then stay counted.
-			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -r.Files)
+			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -min(r.Files, estFiles[t.rt.Name]))
 		}
-		if r.BytesAfter < 0 {
+		if r.BytesAfter < 0 || r.Files > estFiles[t.rt.Name] {
 			// Writes raced the trim's count (it freed entries it had not
-			// counted): its figures are no measure, so count again rather
-			// than trust an estimate that now errs low.
-			t.status.Bytes = 0
+			// counted), or it removed files the estimate never saw (shards
+			// a degraded watch lacks): its figures are no measure, so
+			// count again rather than trust an estimate that now errs low.
+			t.status.Bytes = max(t.status.Bytes, 0)
 			t.recount.Store(true)
 			raise(d.rescan, t, &t.rescanQueued)
 		}
