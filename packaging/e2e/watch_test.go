@@ -3,8 +3,11 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +43,9 @@ const (
 // a build cache to its limit through its life: created after the start,
 // removed with rm -rf, made again by a real go build; and, when a limit
 // leaves the watch incomplete, says so (systemctl status, gomaint status,
-// journal) and still holds the limit by rescans.
+// journal) and still holds the limit by rescans: an open-file limit
+// (LimitNOFILE) and inotify watches used up in the daemon's own user
+// namespace.
 func TestWatchLifecycle(t *testing.T) {
 	testenv.Root(t)
 	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go"} {
@@ -121,8 +126,6 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > m
 	held(t, c, aged, 2*time.Minute, "a cache a real go build made again after rm -rf")
 
 	// 4. Degraded: an open-file limit too low for every shard's watch.
-	// (The container's /proc/sys is read-only, so the inotify sysctls are
-	// lowered only in the unit tests' user namespace: TestLifecycleDegraded.)
 	dropIn := filepath.Join(c.root, "etc/systemd/system/gomaint.service.d")
 	if err := os.MkdirAll(dropIn, 0o755); err != nil {
 		t.Fatal(err)
@@ -138,6 +141,65 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > m
 	if e := es[len(es)-1]; e["MESSAGE_ID"] != journal.Watch.ID || !strings.Contains(e["GOMAINT_FIX"], "LimitNOFILE") || e["PRIORITY"] != "4" {
 		t.Errorf("the degraded event does not say what to raise: %s", e)
 	}
+	saysDegraded(t, c, "")
+	at = time.Now()
+	c.run(t, "cp", "-a", stageDir+"/.", lateCache)
+	held(t, c, at, 100*time.Second, "degraded: growth held by the rescans every minute")
+
+	// 5. Degraded: inotify watches run out. PrivateUsers=yes gives the
+	// daemon a user namespace of its own (root mapped to root, so it still
+	// trims root's cache) with its own /proc/sys/user/max_inotify_watches.
+	// The container's /proc/sys is read-only, so the test writes it from
+	// the host's /proc after entering that user namespace only: the write
+	// lowers the daemon's limit and no one else's, and it ends with the
+	// daemon.
+	before := hostInotifyLimits(t)
+	t.Cleanup(func() {
+		if after := hostInotifyLimits(t); after != before {
+			t.Errorf("the host's inotify limits changed: %s, now %s", before, after)
+		}
+	})
+	os.Remove(filepath.Join(dropIn, "nofile.conf"))
+	if err := os.WriteFile(filepath.Join(dropIn, "userns.conf"), []byte("[Service]\nPrivateUsers=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.run(t, "systemctl", "daemon-reload")
+	c.run(t, "rm", "-rf", lateCache) // so no watch is made before the limit is lowered
+	at = time.Now()
+	resetStartLimit(t, c)
+	c.run(t, "systemctl", "restart", "gomaint.service")
+	watchState(t, c, at, "absent", 30*time.Second)
+	daemon := c.hostPID(t, c.show(t, "gomaint.service", "MainPID")["MainPID"])
+	if ns := userNS(t, daemon); ns == userNS(t, c.pid1) || ns == userNS(t, os.Getpid()) {
+		t.Fatalf("with PrivateUsers=yes the daemon (pid %d on the host) is still in the user namespace %s; not lowering a limit there", daemon, ns)
+	}
+	const watches = 40 // of the 257 the watch needs
+	lower := exec.Command("nsenter", "-t", strconv.Itoa(daemon), "-U", "sh", "-ec",
+		fmt.Sprintf("echo %d > /proc/sys/user/max_inotify_watches; cat /proc/sys/user/max_inotify_watches", watches))
+	if out, err := lower.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != strconv.Itoa(watches) {
+		t.Fatalf("lowering max_inotify_watches in the daemon's user namespace: %v\n%s", err, out)
+	}
+	at = time.Now()
+	c.run(t, "cp", "-a", stageDir, lateCache)
+	es = watchState(t, c, at, "degraded", 30*time.Second)
+	if e := es[len(es)-1]; e["GOMAINT_LIMIT"] != "fs.inotify.max_user_watches" || !strings.Contains(e["GOMAINT_FIX"], "max_user_watches") {
+		t.Errorf("the degraded event does not name the inotify watch limit: %s", e)
+	}
+	saysDegraded(t, c, "max_user_watches")
+	at = time.Now()
+	c.run(t, "cp", "-a", stageDir+"/.", lateCache)
+	held(t, c, at, 100*time.Second, "inotify watches used up: growth held by the rescans every minute")
+
+	os.Remove(filepath.Join(dropIn, "userns.conf"))
+	c.run(t, "systemctl", "daemon-reload")
+	resetStartLimit(t, c)
+	c.run(t, "systemctl", "restart", "gomaint.service")
+}
+
+// saysDegraded checks that systemctl status (within 20 seconds) and
+// gomaint status say the watch is degraded, the latter naming limit.
+func saysDegraded(t *testing.T, c *container, limit string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		p := c.show(t, "gomaint.service", "StatusText")
@@ -150,17 +212,60 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > m
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if out := c.out("gomaint", "status", "--system"); !strings.Contains(out, "degraded") || !strings.Contains(out, "WATCH_DEGRADED") {
-		t.Errorf("gomaint status does not say degraded:\n%s", out)
+	if out := c.out("gomaint", "status", "--system"); !strings.Contains(out, "degraded") || !strings.Contains(out, "WATCH_DEGRADED") || !strings.Contains(out, limit) {
+		t.Errorf("gomaint status does not say degraded (by %q):\n%s", limit, out)
 	}
-	at = time.Now()
-	c.run(t, "cp", "-a", stageDir+"/.", lateCache)
-	held(t, c, at, 100*time.Second, "degraded: growth held by the rescans every minute")
+}
 
-	os.Remove(filepath.Join(dropIn, "nofile.conf"))
-	c.run(t, "systemctl", "daemon-reload")
-	resetStartLimit(t, c)
-	c.run(t, "systemctl", "restart", "gomaint.service")
+// hostInotifyLimits returns the inotify watch limits of the host's (the
+// initial) user namespace.
+func hostInotifyLimits(t *testing.T) string {
+	t.Helper()
+	var s []string
+	for _, f := range []string{"/proc/sys/user/max_inotify_watches", "/proc/sys/fs/inotify/max_user_watches"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = append(s, f+"="+strings.TrimSpace(string(b)))
+	}
+	return strings.Join(s, " ")
+}
+
+// userNS names the user namespace of a host pid.
+func userNS(t *testing.T, pid int) string {
+	t.Helper()
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// hostPID returns the host's pid of the container's process pid: the
+// process in the container's pid namespace whose innermost pid it is.
+func (c *container) hostPID(t *testing.T, pid string) int {
+	t.Helper()
+	pidNS := func(p string) string { ns, _ := os.Readlink("/proc/" + p + "/ns/pid"); return ns }
+	want := pidNS(strconv.Itoa(c.pid1))
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil || pidNS(e.Name()) != want {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" && f[len(f)-1] == pid {
+				n, _ := strconv.Atoi(e.Name())
+				return n
+			}
+		}
+	}
+	t.Fatalf("no process with pid %s in the container's pid namespace", pid)
+	return 0
 }
 
 // goBuild builds the hello module with its build cache at cache.
