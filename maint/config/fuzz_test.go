@@ -96,7 +96,9 @@ func checkAccepted(t *testing.T, c *Config) {
 		t.Errorf("jitter %d", c.Daemon.Jitter)
 	}
 	for _, tg := range c.Targets {
-		if tg.MaxSize < 0 || tg.LowWater < 0 || tg.EffectiveLowWater() < 0 {
+		// AutoSize (-1) is the one negative size: target.Resolve turns it
+		// into a share of the file system.
+		if (tg.MaxSize < 0 && tg.MaxSize != AutoSize) || tg.LowWater < 0 || tg.EffectiveLowWater() < 0 {
 			t.Errorf("target %q: negative size %d / %d", tg.Name, tg.MaxSize, tg.LowWater)
 		}
 		for _, d := range []Duration{tg.MaxAge, tg.MinAge, tg.VCSMaxAge, tg.ToolchainMaxAge} {
