@@ -83,8 +83,8 @@ func Parse(out []byte, spec Specifiers) []Rule {
 			continue
 		}
 		f, err := fields(t, 6)
-		if err != nil || len(f) < 2 {
-			continue // systemd-tmpfiles ignores the line too
+		if err != nil || len(f) < 2 || f[0] == "" {
+			continue // systemd-tmpfiles ignores the line too (a quoted "" has no type)
 		}
 		typ := f[0][:1]
 		if !strings.Contains(ruleTypes, typ) || strings.Trim(f[0][1:], "!-=~^+") != "" {
