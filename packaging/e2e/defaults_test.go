@@ -61,15 +61,25 @@ func TestDefaults(t *testing.T) {
 }
 
 // duBytes is what du -sB1 says of a directory in the container: st_blocks
-// of every entry, as gomaint measures a cache.
+// of every entry, as gomaint measures a cache. The daemon may remove
+// entries while du walks (du then exits 1 on the vanished names): such a
+// count is retried.
 func duBytes(t *testing.T, c *container, dir string) int64 {
 	t.Helper()
-	f := strings.Fields(c.run(t, "du", "-sB1", dir))
-	n, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
-		t.Fatalf("du -sB1 %s: %v", dir, err)
+	for try := 1; ; try++ {
+		out, code, err := c.exec(30*time.Second, "du", "-sB1", dir)
+		if f := strings.Fields(out); code == 0 && err == nil && len(f) > 0 {
+			n, perr := strconv.ParseInt(f[0], 10, 64)
+			if perr != nil {
+				t.Fatalf("du -sB1 %s: %v", dir, perr)
+			}
+			return n
+		}
+		if try == 20 {
+			t.Fatalf("du -sB1 %s: exit %d %v\n%s", dir, code, err, out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return n
 }
 
 func testDefaultLimit(t *testing.T, c *container) {
