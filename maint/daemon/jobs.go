@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
@@ -312,5 +310,3 @@ func (d *daemon) findIn(ts []*tstate, name string) *tstate {
 	}
 	return nil
 }
-
-func closeFD(fd int) { unix.Close(fd) }

@@ -106,12 +106,6 @@ func (d *daemon) find(name string) *tstate { return d.findIn(d.targets, name) }
 // measure counts a cache exactly: disk bytes of every entry, the root
 // included, and regular files; and its file system's free space.
 func measure(path string) (bytes, files, freeBytes, freeInodes int64, err error) {
-	fd, root, err := scan.OpenRoot(path)
-	if err != nil {
-		return 0, 0, 0, 0, err
-	}
-	defer closeFD(fd)
-	t, err := scan.Subtree(fd, ".", root.Mount)
-	fs := scan.DescribeFS(root)
-	return t.DiskBytes, t.Files, fs.FreeBytes, fs.FreeInodes, err
+	bytes, files, fs, err := scan.Measure(path)
+	return bytes, files, fs.FreeBytes, fs.FreeInodes, err
 }
