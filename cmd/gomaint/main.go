@@ -21,7 +21,7 @@ import (
 	"github.com/gomaint/gomaint/maint/target"
 )
 
-// Exit statuses (DESIGN.md).
+// Exit statuses (docs/design.md, "Conventions").
 const (
 	exitOK       = 0
 	exitFindings = 1  // a finding at or above --fail-on

@@ -39,8 +39,9 @@ type Request struct {
 	// Resolved, when set, are the targets to clean, already resolved (the
 	// daemon resolves once per configuration); else Config's are resolved.
 	Resolved []target.Resolved
-	// Trigger says what started the clean, for the event: "cli", "timer",
-	// "schedule", "limit" or "control".
+	// Trigger says what started the clean, for the event: "cli" (a person,
+	// or the timer's `gomaint clean` without a daemon), "control" (handed
+	// to the daemon), "schedule" or "limit" (the daemon's own).
 	Trigger string
 	// Progress, when set, is called as each target's trim starts; the
 	// function it returns is called when it ends.

@@ -129,7 +129,7 @@ type Target struct {
 func (t Target) Shared() bool { return t.Mode == "shared" }
 
 // MinMinAge is the floor of min_age: go refreshes an entry's mtime at most
-// hourly, so anything younger may be in use right now (DESIGN.md, safety 5).
+// hourly, so anything younger may be in use right now (docs/design.md, safety 5).
 const MinMinAge = time.Hour
 
 // EffectiveLowWater is where a size trim stops: low_water, unless it is

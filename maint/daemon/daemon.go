@@ -6,7 +6,9 @@
 // One goroutine, the loop, owns all state changes: signals, schedules,
 // watch alarms and control requests become jobs, and one worker runs the
 // jobs one at a time through the same engine as the CLI (packages audit and
-// clean), so the daemon has no check or policy of its own. The loop never
+// clean): the daemon decides when a run happens (schedules, watch alarms,
+// retries), never what an audit checks or a clean removes (its only
+// finding of its own says that its watch is degraded). The loop never
 // blocks on a job, which is what lets its WATCHDOG=1 pings mean "alive".
 //
 // Start-up order is the contract with systemd: configuration valid, GOROOT

@@ -1,5 +1,5 @@
 // Package layout knows what Go itself writes into its caches, and nothing
-// else may be treated as a cache entry (DESIGN.md, safety 4).
+// else may be treated as a cache entry (docs/design.md, safety 4).
 //
 // Build cache (GOCACHE, see cmd/go/internal/cache):
 //

@@ -10,7 +10,7 @@ import (
 
 // ErrHardlinked is returned for a regular file with more than one link:
 // it may be a link to a file outside the cache, so its owner and mode are
-// never changed (DESIGN.md, safety 3).
+// never changed (docs/design.md, safety 3).
 var ErrHardlinked = errors.New("has more than one hard link; left alone")
 
 // ErrNotFileOrDir is returned for devices, fifos and sockets.

@@ -1,14 +1,26 @@
-// Package safefs is the only code in gomaint that changes the file system.
+// Package safefs makes every change gomaint makes inside a cache, and
+// writes gomaint's own files atomically (WriteAtomic).
 //
-// gomaint runs as root over trees other users can write, so every change is
-// made relative to an open directory fd of the target root, never through a
-// path string (DESIGN.md, safety 1 to 3):
+// gomaint runs as root over trees other users can write, so every change
+// inside a cache is made relative to an open directory fd of the cache root
+// (a Root), never through a path string (docs/design.md, safety 1 to 3):
 //   - directories are opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
 //     RESOLVE_NO_XDEV) where the kernel has it, else one component at a time
 //     with O_NOFOLLOW and a mount-id check after each open;
 //   - entries are examined with statx(AT_SYMLINK_NOFOLLOW) and removed with
 //     unlinkat on their parent's fd, so a link is removed, never followed;
-//   - nothing on another mount (a bind mount included) is entered or removed.
+//   - an entry's owner, mode, ACL or mtime is changed through an
+//     O_PATH|O_NOFOLLOW fd of the very inode checked, never on a file with
+//     more than one hard link, never to setuid or sticky, and to setgid
+//     only on a directory;
+//   - nothing on another mount (a bind mount included) is entered or changed.
+//
+// The rule: no code outside this package changes anything inside a cache.
+// Outside caches gomaint writes only its own files, each in one place: the
+// metrics textfile and the daemon's status files (with WriteAtomic), the
+// lock files and runtime directories (package lock), the control socket
+// (package daemon) and the tmpfiles.d exclusions (protect.Apply); see
+// docs/design.md, "What gomaint writes".
 package safefs
 
 import (

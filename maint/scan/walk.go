@@ -1,6 +1,6 @@
 // Package scan walks a cache tree read-only, in parallel, with bounded memory.
 //
-// Invariants the walker keeps, whoever runs it (DESIGN.md, safety 1 and 2):
+// Invariants the walker keeps, whoever runs it (docs/design.md, safety 1 and 2):
 //   - It never follows a symbolic link: entries are examined with
 //     statx(AT_SYMLINK_NOFOLLOW) and directories opened relative to their
 //     parent's fd with RESOLVE_NO_SYMLINKS (openat2) or O_NOFOLLOW.

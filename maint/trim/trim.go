@@ -3,12 +3,14 @@
 // entries, and module versions, toolchains and VCS checkouts.
 //
 // A trim takes two passes and no sorted list of paths: the first builds a
-// histogram of bytes by hours since last use, from which the cutoff
-// follows; the second streams over the cache and removes what is older.
+// histogram of bytes by age since last use, in buckets about 3% of the age
+// wide, from which the cutoff follows (refined within one bucket when a
+// size trim ends inside it, refine.go); the second streams over the cache
+// and removes what is older.
 // Memory is the histogram plus one directory listing per worker, whatever
 // the number of entries.
 //
-// Rules every trim keeps (DESIGN.md, safety 4 and 5):
+// Rules every trim keeps (docs/design.md, safety 4 and 5):
 //   - only what Go's layout defines is removed (see package layout);
 //   - nothing used within min_age (at least an hour) is removed;
 //   - a module version is removed only with its download lock held, marked
