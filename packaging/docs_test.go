@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	gobuild "go/build"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -113,6 +114,56 @@ func TestDesignMapsEveryPackage(t *testing.T) {
 			}
 			if pkg := top + "/" + d.Name(); nonTest > 0 && !strings.Contains(design, "| `"+pkg+"` |") {
 				t.Errorf("docs/design.md's package map has no row for %s: add one line on what it holds", pkg)
+			}
+		}
+	}
+}
+
+// TestDesignLayers: the picture of layers in docs/design.md is the import
+// graph: every package under maint/ and cmd/ (but maint/testenv) is on one
+// of its lines, and imports only packages on lines below its own.
+func TestDesignLayers(t *testing.T) {
+	design := docText(t, "docs/design.md")
+	_, after, _ := strings.Cut(design, "## Layers\n")
+	_, picture, _ := strings.Cut(after, "```\n")
+	picture, _, _ = strings.Cut(picture, "```")
+	line := map[string]int{} // package -> line of the picture, 0 at the top
+	pkgRef := regexp.MustCompile(`\b(?:maint|cmd)/[a-z0-9-]+`)
+	for i, l := range strings.Split(picture, "\n") {
+		for _, p := range pkgRef.FindAllString(l, -1) {
+			if _, dup := line[p]; !dup {
+				line[p] = i
+			}
+		}
+	}
+	const module = "github.com/gomaint/gomaint/"
+	for _, top := range []string{"maint", "cmd"} {
+		dirs, err := os.ReadDir(filepath.Join("..", top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dirs {
+			pkg := top + "/" + d.Name()
+			if !d.IsDir() || pkg == "maint/testenv" {
+				continue
+			}
+			bp, err := gobuild.ImportDir(filepath.Join("..", pkg), 0)
+			if err != nil {
+				continue // no Go code (or only tests)
+			}
+			at, ok := line[pkg]
+			if !ok {
+				t.Errorf("docs/design.md's picture of layers does not show %s: put it on the line above everything it imports", pkg)
+				continue
+			}
+			for _, imp := range bp.Imports {
+				dep, internal := strings.CutPrefix(imp, module)
+				if !internal {
+					continue
+				}
+				if depAt, ok := line[dep]; ok && depAt <= at {
+					t.Errorf("%s imports %s, which docs/design.md's layers show on the same line or above it", pkg, dep)
+				}
 			}
 		}
 	}
