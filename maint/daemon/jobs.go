@@ -25,7 +25,7 @@ const (
 type job struct {
 	kind    string
 	target  string // "" for every target
-	trigger string // start, schedule, limit, overflow, control
+	trigger string // start, schedule, limit, control; rescans: overflow, recount, watch, degraded, safety-net
 	replies []chan Response
 
 	// Set for the worker by the loop: the configuration and targets the
