@@ -44,6 +44,7 @@ func TestWriteConfig(t *testing.T) {
 		Targets: []target{
 			{Name: "build", Kind: "build", Path: odd, MaxSize: 1 << 30},
 			cleanTarget("mod", "mod", "/var/tmp/mod"),
+			{Name: "auto", Kind: "build", Path: "/var/tmp/auto"},
 		},
 	})
 	if err != nil {
@@ -60,12 +61,16 @@ func TestWriteConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("gomaint rejects the written config: %v\n%s", err, data)
 	}
-	if !c.Daemon.Watch || len(c.Targets) != 2 {
+	if !c.Daemon.Watch || len(c.Targets) != 3 {
 		t.Fatalf("parsed %+v", c)
 	}
 	b, m := c.Targets[0], c.Targets[1]
 	if b.Name != "build" || b.Kind != config.Build || b.Path != odd || int64(b.MaxSize) != 1<<30 {
 		t.Errorf("build target %+v", b)
+	}
+	// Fields not set keep gomaint's defaults: max_size "auto" for a build cache.
+	if a := c.Targets[2]; a.MaxSize != config.AutoSize || a.MinAge != config.Default(config.User).Targets[0].MinAge {
+		t.Errorf("a target without max_size or min_age: %+v", a)
 	}
 	if m.Name != "mod" || m.Kind != config.Mod || m.Path != "/var/tmp/mod" || time.Duration(m.MinAge) != time.Hour {
 		t.Errorf("mod target %+v", m)

@@ -25,8 +25,8 @@ type target struct {
 	Name    string `toml:"name"`
 	Kind    string `toml:"kind"`
 	Path    string `toml:"path"`
-	MinAge  string `toml:"min_age,omitempty"`  // "": gomaint's default
-	MaxSize int64  `toml:"max_size,omitempty"` // bytes; 0: gomaint's default
+	MinAge  string `toml:"min_age,omitempty"` // "": gomaint's default
+	MaxSize int64  `toml:"max_size,omitzero"` // bytes; 0: gomaint's default
 }
 
 // writeConfig writes cfg to file, after comment, one "# " line per line of
