@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gomaint's packages: static binaries for amd64 and arm64, then
-# .deb and .rpm with nfpm (pinned as a Go tool in go.mod).
+# .deb and .rpm with nfpm (pinned as a Go tool in tools/go.mod, its own
+# module, so the product's go.mod lists only what the binary uses).
 #
 #   packaging/build.sh                 all four packages
 #   packaging/build.sh deb amd64       one package (FORMAT: deb|rpm|all, ARCH: amd64|arm64|all)
@@ -101,7 +102,7 @@ for a in "${arches[@]}"; do
 		rm -f "$out"
 		# Not GOARCH: go tool would build nfpm itself for that architecture.
 		GOMAINT_ARCH=$a GOMAINT_VERSION=$version GOMAINT_STAGE=$dir \
-			go tool nfpm package --config nfpm.yaml --packager "$f" --target "$out" >&2
+			go tool -modfile=tools/go.mod nfpm package --config nfpm.yaml --packager "$f" --target "$out" >&2
 		echo "$out"
 	done
 done

@@ -114,42 +114,6 @@ func measure(ctx context.Context, tools []tool, warm, cold int) ([]runs, error) 
 	return res, nil
 }
 
-// median wall time in seconds.
-func median(ss []sample) float64 {
-	return medianBy(ss, func(s sample) time.Duration { return s.wall })
-}
-
-func medianBy(ss []sample, f func(sample) time.Duration) float64 {
-	if len(ss) == 0 {
-		return 0
-	}
-	d := make([]float64, len(ss))
-	for i, s := range ss {
-		d[i] = f(s).Seconds()
-	}
-	slices.Sort(d)
-	n := len(d)
-	return (d[(n-1)/2] + d[n/2]) / 2
-}
-
-// floor is the highest RSS floor of the runs, in MiB.
-func floor(ss []sample) float64 {
-	var m int64
-	for _, s := range ss {
-		m = max(m, s.floorKiB)
-	}
-	return float64(m) / 1024
-}
-
-// maxRSS in MiB.
-func maxRSS(ss []sample) float64 {
-	var m int64
-	for _, s := range ss {
-		m = max(m, s.rssKiB)
-	}
-	return float64(m) / 1024
-}
-
 func printTable(tools []tool, res []runs) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "tool\tmode\truns\tmedian\tmin\tmax\tCPU (median)\tpeak RSS\t")
@@ -168,7 +132,7 @@ func printTable(tools []tool, res []runs) {
 			}
 			cpu := medianBy(ss, func(s sample) time.Duration { return s.cpu })
 			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%.1f MiB\t\n", t.name, mode, len(ss),
-				secs(median(ss)), secs(lo.Seconds()), secs(hi.Seconds()), secs(cpu), maxRSS(ss))
+				secs(medianWall(ss)), secs(lo.Seconds()), secs(hi.Seconds()), secs(cpu), maxRSS(ss))
 		}
 	}
 	w.Flush()
@@ -238,7 +202,7 @@ func checkRuns(gm runs, want map[string]*tally) error {
 // scanMedian is the median over runs of gomaint's own walk time of all
 // caches, to tell the walks from process start-up and the other checks.
 func scanMedian(ss []sample) int64 {
-	var ms []int64
+	var ms []float64
 	for _, s := range ss {
 		r, err := parseReport(s.out)
 		if err != nil {
@@ -248,11 +212,7 @@ func scanMedian(ss []sample) int64 {
 		for _, c := range r.Caches {
 			sum += c.ScanMS
 		}
-		ms = append(ms, sum)
+		ms = append(ms, float64(sum))
 	}
-	if len(ms) == 0 {
-		return 0
-	}
-	slices.Sort(ms)
-	return ms[(len(ms)-1)/2]
+	return int64(median(ms))
 }

@@ -1,3 +1,5 @@
+// What every mode sets up: a work dir and a gomaint built from the repository.
+
 package main
 
 import (
@@ -10,8 +12,64 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+	"time"
 )
+
+// newBench makes the work dir and builds gomaint into it, saying where
+// both are. On error nothing is left behind.
+func newBench(ctx context.Context, o *options) (*bench, error) {
+	repo, err := findRepo(o.repo)
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{o: o, now: time.Now()}
+	if b.work, b.ownWork, err = makeWorkDir(o.dir); err != nil {
+		return nil, err
+	}
+	fmt.Printf("repo %s, work dir %s\n", repo, b.work)
+	start := time.Now()
+	if b.gomaint, err = buildGomaint(ctx, repo, filepath.Join(b.work, "bin")); err != nil {
+		b.cleanup()
+		return nil, err
+	}
+	fmt.Printf("built gomaint in %.1fs\n", time.Since(start).Seconds())
+	return b, nil
+}
+
+// bench is one benchmark run: its work dir, tools and generated trees.
+type bench struct {
+	o                *options
+	now              time.Time
+	work             string
+	ownWork          bool // work dir made by us, so removed whole
+	gomaint, gdu     string
+	coldSkip         string // why cold runs are skipped, if they are
+	trees, mod, bld  string // trees holds mod and bld
+	modT, bldT, bigT *tally
+}
+
+// cleanup removes every tree we generated, unless -keep.
+func (b *bench) cleanup() {
+	if b.work == "" {
+		return
+	}
+	if b.o.keep {
+		fmt.Println("kept", b.work)
+		return
+	}
+	start := time.Now()
+	if err := removeTree(b.work, b.o.workers, b.ownWork); err != nil {
+		fmt.Fprintln(os.Stderr, "gomaint-bench: cleanup:", err)
+		return
+	}
+	fmt.Printf("removed %s in %.1fs\n", b.work, time.Since(start).Seconds())
+	b.work = ""
+}
+
+func setupErr(err error) int {
+	fmt.Fprintln(os.Stderr, "gomaint-bench:", err)
+	return exitSetup
+}
 
 const modulePath = "github.com/gomaint/gomaint"
 
@@ -57,51 +115,6 @@ func buildGomaint(ctx context.Context, repo, binDir string) (string, error) {
 	return bin, nil
 }
 
-const dropCaches = "/proc/sys/vm/drop_caches"
-
-// coldBlocker says why the page cache cannot be dropped here, or "".
-func coldBlocker() string {
-	if os.Geteuid() != 0 {
-		return "not running as root, and dropping the page cache needs root (run with sudo for cold runs)"
-	}
-	f, err := os.OpenFile(dropCaches, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Sprintf("cannot drop the page cache: %v", err)
-	}
-	f.Close()
-	return ""
-}
-
-// ensureGdu finds gdu, installing it with apt-get when we are root.
-func ensureGdu(ctx context.Context) (string, error) {
-	if p, err := exec.LookPath("gdu"); err == nil {
-		return p, nil
-	}
-	if os.Geteuid() != 0 {
-		return "", errors.New("gdu is not on PATH; install it (Debian/Ubuntu: sudo apt-get install gdu) and run again")
-	}
-	fmt.Println("gdu is not on PATH: installing it with apt-get")
-	if err := apt(ctx, "install", "-y", "gdu"); err != nil {
-		// A fresh system may have no package lists yet.
-		if err := apt(ctx, "update"); err != nil {
-			return "", err
-		}
-		if err := apt(ctx, "install", "-y", "gdu"); err != nil {
-			return "", err
-		}
-	}
-	return exec.LookPath("gdu")
-}
-
-func apt(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, "apt-get", args...)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return nil
-}
-
 // makeWorkDir returns an empty work dir, and whether we made it (and so
 // may remove it whole).
 func makeWorkDir(dir string) (string, bool, error) {
@@ -124,73 +137,4 @@ func makeWorkDir(dir string) (string, bool, error) {
 		return "", false, fmt.Errorf("-dir %s is not empty", dir)
 	}
 	return dir, false, nil
-}
-
-type target struct{ name, kind, path string }
-
-func writeConfig(file string, targets ...target) error {
-	var b strings.Builder
-	for _, t := range targets {
-		fmt.Fprintf(&b, "[[target]]\nname = %q\nkind = %q\npath = %q\n\n", t.name, t.kind, t.path)
-	}
-	return os.WriteFile(file, []byte(b.String()), 0o644)
-}
-
-// removeTree deletes everything in dir, and dir itself if whole, with up to
-// workers goroutines. Extracted module versions are read-only, so each
-// directory is made writable before it is emptied, as go clean -modcache does.
-func removeTree(dir string, workers int, whole bool) error {
-	sem := make(chan struct{}, workers)
-	var rm func(d string, self bool) error
-	rm = func(d string, self bool) error {
-		if self {
-			if err := os.Chmod(d, 0o755); err != nil {
-				return err
-			}
-		}
-		entries, err := os.ReadDir(d)
-		if err != nil {
-			return err
-		}
-		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			first error
-		)
-		note := func(err error) {
-			mu.Lock()
-			if first == nil {
-				first = err
-			}
-			mu.Unlock()
-		}
-		for _, e := range entries {
-			p := filepath.Join(d, e.Name())
-			if !e.IsDir() {
-				if err := os.Remove(p); err != nil {
-					note(err)
-				}
-				continue
-			}
-			select {
-			case sem <- struct{}{}:
-				wg.Go(func() {
-					defer func() { <-sem }()
-					if err := rm(p, true); err != nil {
-						note(err)
-					}
-				})
-			default: // every worker busy: do it here
-				if err := rm(p, true); err != nil {
-					note(err)
-				}
-			}
-		}
-		wg.Wait()
-		if first != nil || !self {
-			return first
-		}
-		return os.Remove(d)
-	}
-	return rm(dir, whole)
 }

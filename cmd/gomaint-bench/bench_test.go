@@ -1,0 +1,125 @@
+package main
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+)
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		in := append([]float64(nil), c.xs...)
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+		for i := range in {
+			if in[i] != c.xs[i] {
+				t.Errorf("median reordered its argument: %v", c.xs)
+			}
+		}
+	}
+	ss := []sample{{wall: 3 * time.Second}, {wall: time.Second}}
+	if got := medianWall(ss); got != 2 {
+		t.Errorf("medianWall = %v, want 2", got)
+	}
+}
+
+// TestWriteConfig: what the modes write is a configuration gomaint
+// accepts, with each field as given, whatever a path holds.
+func TestWriteConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bench.toml")
+	odd := `/var/tmp/a "quoted" \ dir` + "\n" + `[[target]]`
+	err := writeConfig(file, "first line\nsecond line", configFile{
+		Daemon: &daemonTable{Watch: true},
+		Targets: []target{
+			{Name: "build", Kind: "build", Path: odd, MaxSize: 1 << 30},
+			cleanTarget("mod", "mod", "/var/tmp/mod"),
+			{Name: "auto", Kind: "build", Path: "/var/tmp/auto"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "# first line\n# second line\n") {
+		t.Errorf("the comment is not at the top, one # line each:\n%s", data)
+	}
+	c, err := config.Parse(config.User, file, data)
+	if err != nil {
+		t.Fatalf("gomaint rejects the written config: %v\n%s", err, data)
+	}
+	if !c.Daemon.Watch || len(c.Targets) != 3 {
+		t.Fatalf("parsed %+v", c)
+	}
+	b, m := c.Targets[0], c.Targets[1]
+	if b.Name != "build" || b.Kind != config.Build || b.Path != odd || int64(b.MaxSize) != 1<<30 {
+		t.Errorf("build target %+v", b)
+	}
+	// Fields not set keep gomaint's defaults: max_size "auto" for a build cache.
+	if a := c.Targets[2]; a.MaxSize != config.AutoSize || a.MinAge != config.Default(config.User).Targets[0].MinAge {
+		t.Errorf("a target without max_size or min_age: %+v", a)
+	}
+	if m.Name != "mod" || m.Kind != config.Mod || m.Path != "/var/tmp/mod" || time.Duration(m.MinAge) != time.Hour {
+		t.Errorf("mod target %+v", m)
+	}
+}
+
+// TestOneCopyEach: the setup, the median and the config writer each exist
+// once; a mode that grows its own copy again fails here.
+func TestOneCopyEach(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string][]string{} // function called -> files calling it
+	literals := map[string][]string{}
+	for _, p := range pkgs {
+		for name, f := range p.Files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.CallExpr:
+					if id, ok := n.Fun.(*ast.Ident); ok {
+						calls[id.Name] = append(calls[id.Name], name)
+					}
+				case *ast.BasicLit:
+					if strings.Contains(n.Value, "[[target]]") {
+						literals["[[target]]"] = append(literals["[[target]]"], name)
+					}
+				case *ast.BinaryExpr:
+					// (len-1)/2, the middle of a sorted slice: only median
+					// computes it.
+					if two, ok := n.Y.(*ast.BasicLit); ok && two.Value == "2" && n.Op == token.QUO {
+						if l, ok := n.X.(*ast.ParenExpr); ok {
+							if b, ok := l.X.(*ast.BinaryExpr); ok && b.Op == token.SUB {
+								calls["(x-1)/2"] = append(calls["(x-1)/2"], name)
+							}
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	for fn, want := range map[string]string{"findRepo": "setup.go", "makeWorkDir": "setup.go", "buildGomaint": "setup.go", "(x-1)/2": "stats.go"} {
+		if got := calls[fn]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: used in %v, want once, in %s", fn, got, want)
+		}
+	}
+	if got := literals["[[target]]"]; len(got) > 0 {
+		t.Errorf("configuration written by hand in %v: use writeConfig", got)
+	}
+}
