@@ -36,14 +36,14 @@ type Identity struct {
 
 // Sample counts occurrences and keeps the first few paths.
 type Sample struct {
-	Count int64    `json:"count"`
-	Bytes int64    `json:"bytes,omitempty"`
-	Paths []string `json:"paths,omitempty"`
+	Count         int64    `json:"count"`
+	ApparentBytes int64    `json:"apparent_bytes,omitempty"` // st_size of the regular files among them
+	Paths         []string `json:"paths,omitempty"`
 }
 
-func (s *Sample) Add(path string, bytes int64) {
+func (s *Sample) Add(path string, apparentBytes int64) {
 	s.Count++
-	s.Bytes += bytes
+	s.ApparentBytes += apparentBytes
 	if len(s.Paths) < MaxSamples {
 		s.Paths = append(s.Paths, path)
 	}
@@ -51,7 +51,7 @@ func (s *Sample) Add(path string, bytes int64) {
 
 func (s *Sample) merge(o Sample) {
 	s.Count += o.Count
-	s.Bytes += o.Bytes
+	s.ApparentBytes += o.ApparentBytes
 	for _, p := range o.Paths {
 		if len(s.Paths) < MaxSamples {
 			s.Paths = append(s.Paths, p)
@@ -61,14 +61,14 @@ func (s *Sample) merge(o Sample) {
 
 // Owner totals what one uid owns in a cache.
 type Owner struct {
-	Entries int64  `json:"entries"`
-	Bytes   int64  `json:"bytes"`
-	Example string `json:"example,omitempty"`
+	Entries       int64  `json:"entries"`
+	ApparentBytes int64  `json:"apparent_bytes"` // st_size of its regular files
+	Example       string `json:"example,omitempty"`
 }
 
 // Toolchain is one GOTOOLCHAIN download in a module cache.
 type Toolchain struct {
-	Bytes int64 `json:"bytes"`
+	ApparentBytes int64 `json:"apparent_bytes"` // st_size of its files
 	// LastUsed is the newest atime of its files: the kernel updates atime
 	// when the toolchain runs (daily under relatime, never under noatime).
 	LastUsed int64 `json:"last_used_unix"`
@@ -91,12 +91,12 @@ type Layout struct {
 
 // Facts is what one walk of a cache found.
 type Facts struct {
-	Bytes     int64 `json:"bytes"`      // sum of st_size of regular files
-	DiskBytes int64 `json:"disk_bytes"` // sum of st_blocks*512 of every entry, the root included
-	Files     int64 `json:"files"`
-	Dirs      int64 `json:"dirs"` // the root included
-	Symlinks  int64 `json:"symlinks"`
-	Others    int64 `json:"others"` // devices, fifos, sockets
+	ApparentBytes int64 `json:"apparent_bytes"` // sum of st_size of regular files
+	DiskBytes     int64 `json:"disk_bytes"`     // sum of st_blocks*512 of every entry, the root included
+	Files         int64 `json:"files"`
+	Dirs          int64 `json:"dirs"` // the root included
+	Symlinks      int64 `json:"symlinks"`
+	Others        int64 `json:"others"` // devices, fifos, sockets
 	// OldestUnix and NewestUnix are the extreme mtimes of regular files.
 	OldestUnix int64   `json:"oldest_unix"`
 	NewestUnix int64   `json:"newest_unix"`
@@ -161,18 +161,18 @@ func newFacts() *Facts {
 	return &Facts{Ages: make([]int64, len(AgeLabels)), Owners: map[uint32]*Owner{}, Toolchains: map[string]*Toolchain{}}
 }
 
-func (f *Facts) owner(uid uint32, bytes int64, path string) {
+func (f *Facts) owner(uid uint32, apparentBytes int64, path string) {
 	o := f.Owners[uid]
 	if o == nil {
 		o = &Owner{Example: path}
 		f.Owners[uid] = o
 	}
 	o.Entries++
-	o.Bytes += bytes
+	o.ApparentBytes += apparentBytes
 }
 
 func (f *Facts) merge(o *Facts) {
-	f.Bytes += o.Bytes
+	f.ApparentBytes += o.ApparentBytes
 	f.DiskBytes += o.DiskBytes
 	f.Files += o.Files
 	f.Dirs += o.Dirs
@@ -201,7 +201,7 @@ func (f *Facts) merge(o *Facts) {
 			continue
 		}
 		x.Entries += w.Entries
-		x.Bytes += w.Bytes
+		x.ApparentBytes += w.ApparentBytes
 		if x.Example == "" {
 			x.Example = w.Example
 		}
@@ -212,7 +212,7 @@ func (f *Facts) merge(o *Facts) {
 			f.Toolchains[name] = t
 			continue
 		}
-		x.Bytes += t.Bytes
+		x.ApparentBytes += t.ApparentBytes
 		x.LastUsed = max(x.LastUsed, t.LastUsed)
 	}
 	f.Unexpected.merge(o.Unexpected)
@@ -246,7 +246,7 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 	case unix.S_IFREG:
 		size = int64(st.Size)
 		f.Files++
-		f.Bytes += size
+		f.ApparentBytes += size
 		m := e.Mtime()
 		if f.OldestUnix == 0 || m < f.OldestUnix {
 			f.OldestUnix = m
@@ -275,7 +275,7 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 			v.mine = f.Owners[st.Uid]
 		}
 		v.mine.Entries++
-		v.mine.Bytes += size
+		v.mine.ApparentBytes += size
 	}
 	if e.Perm()&0o002 != 0 && !e.IsLink() {
 		f.WorldWrite.Add(d.Join(e.Name), 0)
@@ -325,7 +325,7 @@ func (v *visitor) layout(d *scan.Dir, e *scan.Entry, kind layout.Kind, size int6
 	}
 	if name, ok := layout.ToolchainName(d.Path, e.Name, d.Class); ok && e.IsFile() {
 		t := v.toolchain(name)
-		t.Bytes += size
+		t.ApparentBytes += size
 		if d.Class == layout.Toolchain {
 			t.LastUsed = max(t.LastUsed, e.Atime())
 		}

@@ -280,7 +280,7 @@ func unitName(k layout.Kind) string {
 // version twice, through its directory and through its .partial.
 func removeVersion(root *safefs.Root, parentFD int, v version, unit string, opt *Options, res *Result, busy *sync.Map) {
 	path := v.path()
-	rm := Removal{Path: path, Unit: unit, Bytes: v.bytes, Files: v.files, LastUsed: v.lastUsed}
+	rm := Removal{Path: path, Unit: unit, DiskBytes: v.bytes, Files: v.files, LastUsed: v.lastUsed}
 	dl, ver := v.downloadDir()
 	if opt.DryRun {
 		if lockHeld(root, dl, ver) {
