@@ -50,8 +50,8 @@ type summary struct {
 	Files       int64  `json:"files"`
 	Units       int64  `json:"units"`
 	Versions    int64  `json:"versions"`
-	BytesBefore int64  `json:"bytes_before"`
-	BytesAfter  int64  `json:"bytes_after"`
+	BytesBefore int64  `json:"disk_bytes_before"`
+	BytesAfter  int64  `json:"disk_bytes_after"`
 	WithinLimit bool   `json:"within_limit"`
 	Blocked     string `json:"blocked"`
 	Failed      int64  `json:"failed"`

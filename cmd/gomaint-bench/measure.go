@@ -144,7 +144,7 @@ type report struct {
 		Name   string `json:"name"`
 		Files  int64  `json:"files"`
 		Dirs   int64  `json:"dirs"`
-		Bytes  int64  `json:"bytes"`
+		Bytes  int64  `json:"apparent_bytes"`
 		ScanMS int64  `json:"scan_ms"`
 	} `json:"caches"`
 	Findings []struct {

@@ -140,7 +140,7 @@ func printReport(w io.Writer, rep *audit.Report, colour bool) {
 				}
 			}
 			safetext.Fprintf(w, "        %s on disk (%s of data) in %d files, %d dirs; %s; owner %s\n",
-				config.FormatSize(f.DiskBytes), config.FormatSize(f.Bytes), f.Files, f.Dirs, limit, c.Owner)
+				config.FormatSize(f.DiskBytes), config.FormatSize(f.ApparentBytes), f.Files, f.Dirs, limit, c.Owner)
 			safetext.Fprintf(w, "        %s\n", layoutLine(c.Kind, f.Layout.Actions, f.Layout.Outputs, f.Layout.ExecDirs,
 				f.Layout.Versions, f.Layout.Downloads, f.Layout.Toolchains, f.Layout.VCSDirs))
 			if f.Files > 0 {

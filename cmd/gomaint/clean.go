@@ -75,7 +75,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					trim.Removal
 				}{t, r}, false)
 			} else {
-				safetext.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.Bytes), day(r.LastUsed))
+				safetext.Fprintf(stdout, "would remove %s %s/%s (%s, last used %s)\n", r.Unit, t, r.Path, config.FormatSize(r.DiskBytes), day(r.LastUsed))
 			}
 		}
 	}
@@ -152,7 +152,7 @@ func printOutcome(w io.Writer, o clean.Outcome, dryRun bool) {
 	if r.Versions > 0 {
 		safetext.Fprintf(w, " (%d module versions)", r.Versions)
 	}
-	safetext.Fprintf(w, "; %s -> %s; policy %s\n", config.FormatSize(r.BytesBefore), config.FormatSize(r.BytesAfter), r.Policy)
+	safetext.Fprintf(w, "; %s -> %s; policy %s\n", config.FormatSize(r.DiskBytesBefore), config.FormatSize(r.DiskBytesAfter), r.Policy)
 	if r.Skipped > 0 {
 		safetext.Fprintf(w, "        skipped %d in use by go (lock held)\n", r.Skipped)
 	}

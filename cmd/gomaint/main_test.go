@@ -170,11 +170,11 @@ func TestAuditJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Version != 1 || rep.GOROOT == nil || rep.GOROOT.Path == nil || rep.GOROOT.OK == nil || !*rep.GOROOT.OK || len(rep.Caches) != 2 {
+	if rep.Version != 2 || rep.GOROOT == nil || rep.GOROOT.Path == nil || rep.GOROOT.OK == nil || !*rep.GOROOT.OK || len(rep.Caches) != 2 {
 		t.Fatalf("report: %s", r.stdout)
 	}
 	for _, c := range rep.Caches {
-		for _, k := range []string{"name", "kind", "path", "owner", "bytes", "disk_bytes", "files", "dirs", "oldest_unix", "newest_unix", "fs"} {
+		for _, k := range []string{"name", "kind", "path", "owner", "apparent_bytes", "disk_bytes", "files", "dirs", "oldest_unix", "newest_unix", "fs"} {
 			if _, ok := c[k]; !ok {
 				t.Errorf("cache lacks %q", k)
 			}

@@ -16,7 +16,7 @@ import (
 )
 
 // promValue is the value of one sample of a textfile, e.g.
-// `gomaint_cache_bytes{target="build",kind="build"}`; ok is false if absent.
+// `gomaint_cache_disk_bytes{target="build",kind="build"}`; ok is false if absent.
 func promValue(text, sample string) (float64, bool) {
 	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(text)
 	if m == nil {
@@ -62,7 +62,7 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 	}
 	text := read()
 	for sample, want := range map[string]float64{
-		"gomaint_cache_bytes" + build:       float64(rep.Caches[0].DiskBytes),
+		"gomaint_cache_disk_bytes" + build:  float64(rep.Caches[0].DiskBytes),
 		"gomaint_cache_limit_bytes" + build: 1 << 30,
 		"gomaint_goroot_ok":                 1,
 		`gomaint_findings{target="build",code="OVER_LIMIT",severity="warning"}`: 0,
@@ -76,7 +76,7 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 	if !ok || time.Since(time.Unix(int64(audited), 0)) > time.Minute {
 		t.Errorf("last audit %v", audited)
 	}
-	if _, ok := promValue(text, `gomaint_cache_bytes{target="mod",kind="mod"}`); !ok {
+	if _, ok := promValue(text, `gomaint_cache_disk_bytes{target="mod",kind="mod"}`); !ok {
 		t.Errorf("no figures for the module cache:\n%s", text)
 	}
 
@@ -91,9 +91,9 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 	r = gomaint(t, env, "clean", "--json", "--max-age", "2d", "--config", cfg, "--log", "none")
 	var sum struct {
 		Summary struct {
-			Target     string `json:"target"`
-			FreedBytes int64  `json:"freed_bytes"`
-			BytesAfter int64  `json:"bytes_after"`
+			Target         string `json:"target"`
+			FreedBytes     int64  `json:"freed_bytes"`
+			DiskBytesAfter int64  `json:"disk_bytes_after"`
 		} `json:"summary"`
 	}
 	json.Unmarshal([]byte(strings.Split(r.stdout, "\n")[0]), &sum)
@@ -104,8 +104,8 @@ func TestMetricsFromCLIRuns(t *testing.T) {
 	if got, _ := promValue(text, "gomaint_trim_freed_bytes_total"+build); got != float64(sum.Summary.FreedBytes) {
 		t.Errorf("trim counter %v, want %d", got, sum.Summary.FreedBytes)
 	}
-	if got, _ := promValue(text, "gomaint_cache_bytes"+build); got != float64(sum.Summary.BytesAfter) || got >= float64(rep.Caches[0].DiskBytes) {
-		t.Errorf("cache bytes after the clean %v, want %d", got, sum.Summary.BytesAfter)
+	if got, _ := promValue(text, "gomaint_cache_disk_bytes"+build); got != float64(sum.Summary.DiskBytesAfter) || got >= float64(rep.Caches[0].DiskBytes) {
+		t.Errorf("cache bytes after the clean %v, want %d", got, sum.Summary.DiskBytesAfter)
 	}
 	if got, _ := promValue(text, "gomaint_last_audit_timestamp_seconds"+build); got != audited {
 		t.Errorf("a clean changed the last audit time: %v, was %v", got, audited)

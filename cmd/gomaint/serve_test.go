@@ -210,7 +210,7 @@ func TestServeNotifyProtocol(t *testing.T) {
 	}
 	// After a run, the textfile has the figures of both targets.
 	text, err := os.ReadFile(filepath.Join(prom, "gomaint.prom"))
-	for _, want := range []string{`gomaint_cache_limit_bytes{target="build",kind="build"} 1073741824`, `gomaint_cache_bytes{target="mod",kind="mod"} 4096`,
+	for _, want := range []string{`gomaint_cache_limit_bytes{target="build",kind="build"} 1073741824`, `gomaint_cache_disk_bytes{target="mod",kind="mod"} 4096`,
 		"gomaint_goroot_ok 1", `gomaint_findings{target="build",code="CACHE_VOLATILE",severity="warning"} 1`} {
 		if err != nil || !strings.Contains(string(text), want) {
 			t.Errorf("metrics textfile lacks %s (%v):\n%s", want, err, text)

@@ -77,7 +77,7 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 		safetext.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
 	}
 	for _, t := range st.Targets {
-		size := fmt.Sprintf("%s in %d files", config.FormatSize(t.Bytes), t.Files)
+		size := fmt.Sprintf("%s on disk in %d files", config.FormatSize(t.DiskBytes), t.Files)
 		if t.LimitBytes > 0 {
 			size += ", limit " + config.FormatSize(t.LimitBytes)
 		} else {

@@ -30,9 +30,9 @@ func checkOwner(c *Context, cache *Cache) []Finding {
 	for _, uid := range uids {
 		o := cache.Facts.Owners[uid]
 		out = append(out, Finding{Code: "FOREIGN_OWNER", Severity: Warning,
-			Path: path.Join(cache.Path, o.Example), Count: o.Entries, Bytes: o.Bytes,
+			Path: path.Join(cache.Path, o.Example), Count: o.Entries, ApparentBytes: o.ApparentBytes,
 			Detail: fmt.Sprintf("%d entries (%s) are owned by %s, not %s (e.g. %s); left by `sudo go ...` or another user, they break later builds",
-				o.Entries, config.FormatSize(o.Bytes), userName(uid), userName(cache.Owner), o.Example),
+				o.Entries, config.FormatSize(o.ApparentBytes), userName(uid), userName(cache.Owner), o.Example),
 			Fix: fmt.Sprintf("sudo chown -R %s: %s", userName(cache.Owner), shellQuote(cache.Path))})
 	}
 	return out
@@ -45,8 +45,8 @@ func foreignGroup(cache *Cache) []Finding {
 	if fg.Count == 0 {
 		return nil
 	}
-	return []Finding{{Code: "FOREIGN_OWNER", Severity: Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, Bytes: fg.Bytes,
+	return []Finding{{Code: "FOREIGN_OWNER", Severity: Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, ApparentBytes: fg.ApparentBytes,
 		Detail: fmt.Sprintf("%d entries (%s) of this shared cache do not belong to group %s (e.g. %s): other members cannot use them",
-			fg.Count, config.FormatSize(fg.Bytes), cache.Group.Name, fg.Paths[0]),
+			fg.Count, config.FormatSize(fg.ApparentBytes), cache.Group.Name, fg.Paths[0]),
 		Fix: fmt.Sprintf("sudo gomaint fix --system --target %s", cache.Target.Name)}}
 }

@@ -14,7 +14,7 @@ func checkLimit(c *Context, cache *Cache) []Finding {
 	if !scanned(cache) || limit == 0 || cache.Facts.DiskBytes <= limit {
 		return nil
 	}
-	return []Finding{{Code: "OVER_LIMIT", Severity: Warning, Bytes: cache.Facts.DiskBytes - limit,
+	return []Finding{{Code: "OVER_LIMIT", Severity: Warning, DiskBytes: cache.Facts.DiskBytes - limit,
 		Detail: fmt.Sprintf("uses %s on disk, over its max_size of %s by %s",
 			config.FormatSize(cache.Facts.DiskBytes), config.FormatSize(limit), config.FormatSize(cache.Facts.DiskBytes-limit)),
 		Fix: fmt.Sprintf("raise max_size of target %q, or free space now with %s", cache.Target.Name, cleanCommand(cache))}}
@@ -30,7 +30,7 @@ func checkDisk(c *Context, cache *Cache) []Finding {
 	if fs.TotalBytes > 0 {
 		pct := 100 * float64(fs.FreeBytes) / float64(fs.TotalBytes)
 		if pct < t.LowDiskPercent {
-			out = append(out, Finding{Code: "LOW_DISK", Severity: Warning, Path: fs.MountPoint, Bytes: fs.FreeBytes,
+			out = append(out, Finding{Code: "LOW_DISK", Severity: Warning, Path: fs.MountPoint, FreeBytes: fs.FreeBytes,
 				Detail: fmt.Sprintf("only %s (%.1f%%) free on %s, below low_disk_percent %g: builds fail when it fills",
 					config.FormatSize(fs.FreeBytes), pct, fs.MountPoint, t.LowDiskPercent),
 				Fix: fmt.Sprintf("free space on %s, e.g. %s, or set max_size for target %q", fs.MountPoint, cleanCommand(cache), t.Name)})

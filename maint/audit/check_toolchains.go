@@ -24,7 +24,7 @@ func checkToolchains(c *Context, cache *Cache) []Finding {
 	for name, t := range cache.Facts.Toolchains {
 		if t.LastUsed < cutoff {
 			stale = append(stale, name)
-			bytes += t.Bytes
+			bytes += t.ApparentBytes
 		}
 	}
 	if len(stale) == 0 {
@@ -35,7 +35,7 @@ func checkToolchains(c *Context, cache *Cache) []Finding {
 	for i, s := range stale {
 		dirs[i] = shellQuote(cache.Path + "/golang.org/" + s)
 	}
-	return []Finding{{Code: "STALE_TOOLCHAINS", Severity: Info, Count: int64(len(stale)), Bytes: bytes,
+	return []Finding{{Code: "STALE_TOOLCHAINS", Severity: Info, Count: int64(len(stale)), ApparentBytes: bytes,
 		Path: cache.Path + "/golang.org/" + stale[0],
 		Detail: fmt.Sprintf("%d toolchains unused for over %s hold %s: %s",
 			len(stale), config.FormatDuration(maxAge), config.FormatSize(bytes), strings.Join(stale, ", ")),

@@ -25,12 +25,12 @@ func checkUnexpected(c *Context, cache *Cache) []Finding {
 			return
 		}
 		out = append(out, Finding{Code: "UNEXPECTED_ENTRY", Severity: Warning,
-			Path: path.Join(cache.Path, s.Paths[0]), Count: s.Count, Bytes: s.Bytes,
+			Path: path.Join(cache.Path, s.Paths[0]), Count: s.Count, ApparentBytes: s.ApparentBytes,
 			Detail: fmt.Sprintf(detail, s.Count, strings.Join(s.Paths, ", ")), Fix: fix})
 	}
 	add(f.Unexpected,
 		fmt.Sprintf("%%d entries (%s) are not part of Go's %s layout (e.g. %%s); gomaint never deletes them",
-			config.FormatSize(f.Unexpected.Bytes), cache.Target.Kind),
+			config.FormatSize(f.Unexpected.ApparentBytes), cache.Target.Kind),
 		"look at them and remove what is not needed: ls -la "+strings.Join(quoteAll(cache.Path, f.Unexpected.Paths), " "))
 	add(f.StaleTmp,
 		"%d temporary entries of interrupted go commands are over an hour old (e.g. %s)",

@@ -32,7 +32,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 		msg := fmt.Sprintf("%s cache %s: does not exist yet", c.Target.Kind, c.Path)
 		if cr.Facts != nil {
 			f := cr.Facts
-			fields["GOMAINT_BYTES"] = journal.Int(f.Bytes)
+			fields["GOMAINT_APPARENT_BYTES"] = journal.Int(f.ApparentBytes)
 			fields["GOMAINT_DISK_BYTES"] = journal.Int(f.DiskBytes)
 			fields["GOMAINT_FILES"] = journal.Int(f.Files)
 			fields["GOMAINT_DIRS"] = journal.Int(f.Dirs)
@@ -69,8 +69,10 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 		if f.Count != 0 {
 			fields["GOMAINT_COUNT"] = journal.Int(f.Count)
 		}
-		if f.Bytes != 0 {
-			fields["GOMAINT_BYTES"] = journal.Int(f.Bytes)
+		for k, v := range map[string]int64{"GOMAINT_APPARENT_BYTES": f.ApparentBytes, "GOMAINT_DISK_BYTES": f.DiskBytes, "GOMAINT_FREE_BYTES": f.FreeBytes} {
+			if v != 0 {
+				fields[k] = journal.Int(v)
+			}
 		}
 		journal.Emit(sink, journal.Event{Type: t, Priority: priorities[f.Severity], Message: f.Code + ": " + f.Detail, Fields: fields})
 	}

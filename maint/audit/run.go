@@ -30,7 +30,7 @@ import (
 
 // SchemaVersion is the version of the JSON report; it changes only when a
 // field changes meaning or goes away.
-const SchemaVersion = 1
+const SchemaVersion = 2 // 2: "bytes" became apparent_bytes (README, "Changes")
 
 // Request is one audit.
 type Request struct {

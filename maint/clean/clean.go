@@ -146,8 +146,8 @@ func emit(req Request, o Outcome) {
 	}
 	r := o.Result
 	for k, v := range map[string]int64{"GOMAINT_FREED_BYTES": r.FreedBytes, "GOMAINT_FILES": r.Files, "GOMAINT_VERSIONS": r.Versions,
-		"GOMAINT_UNITS": r.Units, "GOMAINT_SKIPPED": r.Skipped, "GOMAINT_FAILED": r.Failed, "GOMAINT_BYTES_BEFORE": r.BytesBefore,
-		"GOMAINT_BYTES": r.BytesAfter, "GOMAINT_CUTOFF": r.CutoffUnix, "GOMAINT_DURATION_MSEC": r.DurationMS} {
+		"GOMAINT_UNITS": r.Units, "GOMAINT_SKIPPED": r.Skipped, "GOMAINT_FAILED": r.Failed, "GOMAINT_DISK_BYTES_BEFORE": r.DiskBytesBefore,
+		"GOMAINT_DISK_BYTES": r.DiskBytesAfter, "GOMAINT_CUTOFF": r.CutoffUnix, "GOMAINT_DURATION_MSEC": r.DurationMS} {
 		f[k] = journal.Int(v)
 	}
 	f["GOMAINT_POLICY"] = r.Policy
@@ -167,7 +167,7 @@ func emit(req Request, o Outcome) {
 		verb = "would remove"
 	}
 	msg := fmt.Sprintf("%s cache %s: %s %s in %d files (%d module versions); now %s", o.Kind, o.Path, verb,
-		config.FormatSize(r.FreedBytes), r.Files, r.Versions, config.FormatSize(r.BytesAfter))
+		config.FormatSize(r.FreedBytes), r.Files, r.Versions, config.FormatSize(r.DiskBytesAfter))
 	if r.MinFree > r.FreeBefore {
 		msg += fmt.Sprintf("; %s was free, below min_free %s", config.FormatSize(r.FreeBefore), config.FormatSize(r.MinFree))
 	}

@@ -109,7 +109,7 @@ func TestBuildTrim(t *testing.T) {
 
 	var size int64
 	out, _, _ := run(t, cfgFor(config.Build, cache, nil), true, nil)
-	size = out.BytesBefore
+	size = out.DiskBytesBefore
 	limit := size / 2
 	cfg := cfgFor(config.Build, cache, func(tg *config.Target) { tg.MaxSize = config.Size(limit) })
 	dry, dryList, _ := run(t, cfg, true, nil)
@@ -117,7 +117,7 @@ func TestBuildTrim(t *testing.T) {
 		t.Fatalf("dry run: freed %d, entries %d -> %d", dry.FreedBytes, len(before), len(entryTimes(t, cache)))
 	}
 	real, realList, sink := run(t, cfg, false, nil)
-	if !real.OK() || real.BytesAfter > limit {
+	if !real.OK() || real.DiskBytesAfter > limit {
 		t.Fatalf("not within limit: %+v %+v", real, real.Result)
 	}
 	if strings.Join(dryList, "\n") != strings.Join(realList, "\n") {

@@ -106,7 +106,7 @@ func TestAuditEnforcesLimits(t *testing.T) {
 	if trim == nil || trim.Fields["GOMAINT_TRIGGER"] != "limit" {
 		t.Fatalf("no limit trim after the audit: %+v", trim)
 	}
-	if after, _ := strconv.ParseInt(trim.Fields["GOMAINT_BYTES"], 10, 64); after > 2<<20 || after == 0 {
+	if after, _ := strconv.ParseInt(trim.Fields["GOMAINT_DISK_BYTES"], 10, 64); after > 2<<20 || after == 0 {
 		t.Errorf("after the trim: %d bytes, limit %d", after, 2<<20)
 	}
 }

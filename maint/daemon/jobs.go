@@ -189,7 +189,7 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 			if c.Name != t.rt.Name || c.Facts == nil {
 				continue
 			}
-			t.status.Bytes, t.status.Files = c.DiskBytes, c.Files
+			t.status.DiskBytes, t.status.Files = c.DiskBytes, c.Files
 			t.status.FSFreeBytes, t.status.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
 			if w := t.watch.Load(); w != nil {
 				w.Adjust(c.DiskBytes-est[t.rt.Name], 0)
@@ -234,7 +234,7 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		}
 		r := o.Result
 		t.status.TrimFreedTotal += r.FreedBytes
-		t.status.Bytes = r.BytesAfter
+		t.status.DiskBytes = r.DiskBytesAfter
 		t.status.LastCleanResult = fmt.Sprintf("removed %s in %d files", config.FormatSize(r.FreedBytes), r.Files)
 		if r.Blocked != "" {
 			t.status.LastCleanResult += "; limit not reached: " + r.Blocked
@@ -245,14 +245,14 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		if w := t.watch.Load(); w != nil {
 			// What the trim measured replaces what the estimate assumed
 			// when it started; writes since then stay counted.
-			w.Adjust(r.BytesBefore-est[t.rt.Name]-r.FreedBytes, -min(r.Files, estFiles[t.rt.Name]))
+			w.Adjust(r.DiskBytesBefore-est[t.rt.Name]-r.FreedBytes, -min(r.Files, estFiles[t.rt.Name]))
 		}
-		if r.BytesAfter < 0 || r.Files > estFiles[t.rt.Name] {
+		if r.DiskBytesAfter < 0 || r.Files > estFiles[t.rt.Name] {
 			// Writes raced the trim's count (it freed entries it had not
 			// counted), or it removed files the estimate never saw (shards
 			// a degraded watch lacks): its figures are no measure, so
 			// count again rather than trust an estimate that now errs low.
-			t.status.Bytes = max(t.status.Bytes, 0)
+			t.status.DiskBytes = max(t.status.DiskBytes, 0)
 			t.recount.Store(true)
 			raise(d.rescan, t, &t.rescanQueued)
 		}
@@ -288,7 +288,7 @@ func (d *daemon) runRescan(ctx context.Context, j *job) {
 			w.SetFiles(files)
 		}
 		d.mu.Lock()
-		t.status.Bytes, t.status.Files, t.status.FSFreeBytes, t.status.FSFreeInodes, t.status.Error = bytes, files, freeB, freeI, ""
+		t.status.DiskBytes, t.status.Files, t.status.FSFreeBytes, t.status.FSFreeInodes, t.status.Error = bytes, files, freeB, freeI, ""
 		d.mu.Unlock()
 		if j.trigger == "overflow" {
 			journal.Emit(d.opt.Sink, journal.Event{Type: journal.Rescan, Priority: journal.Notice,

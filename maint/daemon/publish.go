@@ -27,7 +27,7 @@ func (d *daemon) snapshot() *Status {
 	for _, t := range d.targets {
 		ts := t.status
 		if w := t.watch.Load(); w != nil {
-			ts.Bytes, ts.Files = w.Estimate()
+			ts.DiskBytes, ts.Files = w.Estimate()
 			ts.UsesRecorded = w.Refreshed()
 		}
 		s.Targets = append(s.Targets, ts)
@@ -64,7 +64,7 @@ func metricsOf(st *Status) metrics.Snapshot {
 		s.Findings = append(s.Findings, metrics.Finding{Code: st.GOROOT.Code, Severity: sev, Count: 1})
 	}
 	for _, t := range st.Targets {
-		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, Bytes: t.Bytes, Files: t.Files,
+		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, DiskBytes: t.DiskBytes, Files: t.Files,
 			LimitBytes: t.LimitBytes, FSFreeBytes: t.FSFreeBytes, FSFreeInodes: t.FSFreeInodes, TrimFreedBytesTotal: t.TrimFreedTotal,
 			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess, Watch: t.Watch})
 		s.Findings = append(s.Findings, metrics.CountFindings(t.Findings)...)

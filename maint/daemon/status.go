@@ -69,7 +69,7 @@ type TargetStatus struct {
 	Kind       string `json:"kind"`
 	Path       string `json:"path"`
 	Group      string `json:"group,omitempty"` // who may see and act on it, with root and the daemon's user
-	Bytes      int64  `json:"disk_bytes"`
+	DiskBytes  int64  `json:"disk_bytes"`      // st_blocks*512, what max_size limits
 	Files      int64  `json:"files"`
 	LimitBytes int64  `json:"limit_bytes"`
 	// Watched: the figures are kept live from inotify events (an estimate
@@ -99,7 +99,7 @@ type TargetStatus struct {
 func (s *Status) StatusLine() string {
 	var parts []string
 	for _, t := range s.Targets {
-		p := t.Name + " " + config.FormatSize(t.Bytes)
+		p := t.Name + " " + config.FormatSize(t.DiskBytes)
 		if t.LimitBytes > 0 {
 			p += "/" + config.FormatSize(t.LimitBytes)
 		}

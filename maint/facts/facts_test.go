@@ -40,8 +40,8 @@ func TestOddNames(t *testing.T) {
 		}
 	}
 	f := gather(t, dir, true)
-	if f.Files != 3 || f.Bytes != 15 || f.Unexpected.Count != 3 {
-		t.Fatalf("files=%d bytes=%d unexpected=%d", f.Files, f.Bytes, f.Unexpected.Count)
+	if f.Files != 3 || f.ApparentBytes != 15 || f.Unexpected.Count != 3 {
+		t.Fatalf("files=%d bytes=%d unexpected=%d", f.Files, f.ApparentBytes, f.Unexpected.Count)
 	}
 	for _, p := range f.Unexpected.Paths {
 		if !strings.HasPrefix(p, "ab/") {

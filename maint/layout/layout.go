@@ -152,16 +152,19 @@ func modEntry(dir *scan.Dir, name []byte, isDir bool) (Kind, scan.Class) {
 			return Other, Download
 		}
 	case AtV:
-		switch {
-		case isDir:
+		if isDir {
 			break
-		case strings.HasSuffix(n, ".tmp"):
+		}
+		if strings.HasSuffix(n, ".tmp") {
 			return Transient, 0
-		case n == "list" || n == "list.lock":
+		}
+		if n == "list" || n == "list.lock" {
 			return Other, 0
-		case strings.HasSuffix(n, ".mod"):
-			return ModFile, 0
-		case hasAnySuffix(n, ".info", ".zip", ".ziphash", ".lock", ".partial"):
+		}
+		if _, ext, ok := VersionFile(n); ok {
+			if ext == ".mod" {
+				return ModFile, 0
+			}
 			return Other, 0
 		}
 	case VCS:
@@ -222,14 +225,31 @@ func ToolchainName(dirPath string, name []byte, class scan.Class) (string, bool)
 		if dirPath != "cache/download/golang.org/toolchain/@v" {
 			return "", false
 		}
-		n := string(name)
-		for _, ext := range []string{".zip", ".ziphash", ".info", ".mod", ".lock", ".partial"} {
-			if v, ok := strings.CutSuffix(n, ext); ok {
-				return "toolchain@" + v, true
-			}
+		if v, _, ok := VersionFile(string(name)); ok {
+			return "toolchain@" + v, true
 		}
 	}
 	return "", false
+}
+
+// versionExts are the files go keeps per version in an @v directory.
+var versionExts = []string{".info", ".mod", ".zip", ".ziphash", ".lock", ".partial"}
+
+// VersionFile splits a file name of an @v directory into the version it
+// belongs to and its extension: "v1.6.0.ziphash" gives "v1.6.0" and
+// ".ziphash". The one list of these names, so that the classifier, the
+// toolchain totals and a trim agree on what a version's files are; list,
+// list.lock and in-flight ".tmp" files belong to no version.
+func VersionFile(name string) (version, ext string, ok bool) {
+	if name == "list" || name == "list.lock" {
+		return "", "", false
+	}
+	for _, ext := range versionExts {
+		if v, ok := strings.CutSuffix(name, ext); ok && v != "" {
+			return v, ext, true
+		}
+	}
+	return "", "", false
 }
 
 // VersionOfDownload names the module version a download file belongs to:
@@ -237,7 +257,7 @@ func ToolchainName(dirPath string, name []byte, class scan.Class) (string, bool)
 // "github.com/google/uuid@v1.6.0", the path of its extracted directory.
 func VersionOfDownload(atV, file string) string {
 	mod := strings.TrimSuffix(strings.TrimPrefix(atV, "cache/download/"), "/@v")
-	ver := file[:max(strings.LastIndexByte(file, '.'), 0)]
+	ver, _, _ := VersionFile(file)
 	return mod + "@" + ver
 }
 
@@ -248,13 +268,4 @@ func isHex(b []byte) bool {
 		}
 	}
 	return true
-}
-
-func hasAnySuffix(s string, suffixes ...string) bool {
-	for _, x := range suffixes {
-		if strings.HasSuffix(s, x) {
-			return true
-		}
-	}
-	return false
 }

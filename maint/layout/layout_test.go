@@ -52,3 +52,24 @@ func TestModEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestToolchainFilesAgree: in the toolchain's @v directory, a file counts
+// toward a toolchain exactly when the classifier makes it a version's file
+// (not list or list.lock, which go writes when it lists versions, and not
+// an in-flight .tmp), so no "toolchain@list" is ever reported stale.
+func TestToolchainFilesAgree(t *testing.T) {
+	const atV = "cache/download/golang.org/toolchain/@v"
+	v := "v0.0.1-go1.22.0.linux-amd64"
+	for _, n := range []string{"list", "list.lock", v + ".info", v + ".mod", v + ".zip", v + ".ziphash", v + ".lock",
+		v + ".partial", v + ".zip123.tmp", "odd", ".lock", ".mod"} {
+		k, _ := Entry(&scan.Dir{Class: AtV, Path: atV}, []byte(n), false, false)
+		versionFile := k == ModFile || (k == Other && n != "list" && n != "list.lock")
+		tc, ok := ToolchainName(atV, []byte(n), AtV)
+		if ok != versionFile {
+			t.Errorf("%q: classified kind %d, but ToolchainName = %q, %v", n, k, tc, ok)
+		}
+		if ok && tc != "toolchain@"+v {
+			t.Errorf("%q belongs to %q", n, tc)
+		}
+	}
+}

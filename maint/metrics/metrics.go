@@ -33,7 +33,7 @@ const FileName = "gomaint.prom"
 // Target is one cache's figures.
 type Target struct {
 	Name, Kind, Path string // kind "build" or "mod"; Path is not exported as a label
-	Bytes, Files     int64  // disk bytes and file count of the cache
+	DiskBytes, Files int64  // disk usage (st_blocks*512) and file count of the cache
 	// LimitBytes is max_size; 0 means no limit, and then
 	// gomaint_cache_limit_bytes has no sample for this target.
 	LimitBytes                int64
@@ -126,14 +126,14 @@ func Format(w io.Writer, s Snapshot) error {
 		}
 		seen[t.Name] = true
 		tk := []label{{"target", t.Name}, {"kind", t.Kind}}
-		add("gomaint_cache_bytes", "gauge", "Disk usage of the cache in bytes.", itoa(t.Bytes), tk...)
+		add("gomaint_cache_disk_bytes", "gauge", "Disk usage of the cache in bytes (st_blocks*512 of every entry).", itoa(t.DiskBytes), tk...)
 		add("gomaint_cache_files", "gauge", "Number of files in the cache.", itoa(t.Files), tk...)
 		if t.LimitBytes > 0 {
 			add("gomaint_cache_limit_bytes", "gauge", "Configured max_size of the cache in bytes; absent when the cache has no limit.", itoa(t.LimitBytes), tk...)
 		}
 		add("gomaint_fs_free_bytes", "gauge", "Free bytes of the file system holding the cache.", itoa(t.FSFreeBytes), tk...)
 		add("gomaint_fs_free_inodes", "gauge", "Free inodes of the file system holding the cache.", itoa(t.FSFreeInodes), tk...)
-		add("gomaint_trim_freed_bytes_total", "counter", "Bytes freed by trims of the cache since the daemon started.", itoa(t.TrimFreedBytesTotal), tk...)
+		add("gomaint_trim_freed_bytes_total", "counter", "Disk space in bytes freed by trims of the cache since the daemon started.", itoa(t.TrimFreedBytesTotal), tk...)
 		if !t.LastAudit.IsZero() {
 			add("gomaint_last_audit_timestamp_seconds", "gauge", "Unix time of the last completed audit of the cache.", unixSeconds(t.LastAudit), tk...)
 		}

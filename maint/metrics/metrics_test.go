@@ -30,10 +30,10 @@ const gib = 1 << 30
 func full() Snapshot {
 	return Snapshot{
 		Targets: []Target{
-			{Name: "mod", Kind: "mod", Path: "/var/cache/go/mod", Bytes: 3 * gib, Files: 72000,
+			{Name: "mod", Kind: "mod", Path: "/var/cache/go/mod", DiskBytes: 3 * gib, Files: 72000,
 				FSFreeBytes: 50 * gib, FSFreeInodes: 1000000, TrimFreedBytesTotal: 12345,
 				LastAudit: time.Unix(1700000000, 250e6), LastCleanSuccess: time.Unix(1700000100, 0)},
-			{Name: "build", Kind: "build", Path: "/var/cache/go/build", Bytes: 2 * gib, Files: 1444, LimitBytes: 10 * gib,
+			{Name: "build", Kind: "build", Path: "/var/cache/go/build", DiskBytes: 2 * gib, Files: 1444, LimitBytes: 10 * gib,
 				FSFreeBytes: 50 * gib, FSFreeInodes: 1000000, TrimFreedBytesTotal: 0,
 				LastAudit: time.Unix(1700000000, 0), LastCleanSuccess: time.Unix(1700000200, 0)},
 		},
@@ -117,7 +117,7 @@ func TestFormatFamilies(t *testing.T) {
 	text := format(t, full())
 	help, typ, ss := parse(t, text)
 	want := []string{
-		"gomaint_cache_bytes", "gomaint_cache_files", "gomaint_cache_limit_bytes", "gomaint_findings",
+		"gomaint_cache_disk_bytes", "gomaint_cache_files", "gomaint_cache_limit_bytes", "gomaint_findings",
 		"gomaint_fs_free_bytes", "gomaint_fs_free_inodes", "gomaint_goroot_ok",
 		"gomaint_last_audit_timestamp_seconds", "gomaint_last_clean_success_timestamp_seconds",
 		"gomaint_trim_freed_bytes_total",
@@ -179,7 +179,7 @@ func TestFormatFamilies(t *testing.T) {
 	}
 	build := map[string]string{"target": "build", "kind": "build"}
 	mod := map[string]string{"target": "mod", "kind": "mod"}
-	check("gomaint_cache_bytes", build, "2147483648")
+	check("gomaint_cache_disk_bytes", build, "2147483648")
 	check("gomaint_cache_files", mod, "72000")
 	check("gomaint_cache_limit_bytes", build, "10737418240")
 	check("gomaint_fs_free_inodes", mod, "1000000")
@@ -252,12 +252,12 @@ func TestFormatZeroFindings(t *testing.T) {
 
 func TestFormatEscaping(t *testing.T) {
 	name := "a\"b\\c\nd\xffe"
-	text := format(t, Snapshot{Targets: []Target{{Name: name, Kind: "build", Bytes: 1}}})
-	if !strings.Contains(text, `gomaint_cache_bytes{target="a\"b\\c\nd`+"\uFFFD"+`e",kind="build"} 1`+"\n") {
+	text := format(t, Snapshot{Targets: []Target{{Name: name, Kind: "build", DiskBytes: 1}}})
+	if !strings.Contains(text, `gomaint_cache_disk_bytes{target="a\"b\\c\nd`+"\uFFFD"+`e",kind="build"} 1`+"\n") {
 		t.Errorf("label value not escaped:\n%s", text)
 	}
 	_, _, ss := parse(t, text)
-	if m := find(ss, "gomaint_cache_bytes", nil); len(m) != 1 || m[0].labels["target"] != strings.ToValidUTF8(name, "\uFFFD") {
+	if m := find(ss, "gomaint_cache_disk_bytes", nil); len(m) != 1 || m[0].labels["target"] != strings.ToValidUTF8(name, "\uFFFD") {
 		t.Errorf("escaped value does not read back: %v", m)
 	}
 	if got := escapeHelp("a\\b\nc\"d"); got != `a\\b\nc"d` {
@@ -570,15 +570,15 @@ func TestRulesOnFormatOutput(t *testing.T) {
 	at := func(d time.Duration) time.Time { return time.Unix(int64(d/time.Second), 0) }
 
 	good := Snapshot{GorootOK: true, Targets: []Target{
-		{Name: "build", Kind: "build", Bytes: 2 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
-		{Name: "mod", Kind: "mod", Bytes: 3 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
+		{Name: "build", Kind: "build", DiskBytes: 2 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
+		{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
 	}}
 	bad := Snapshot{GorootOK: false,
 		Targets: []Target{
 			// Over its limit, last audited at 0 (2h30m before evalAt).
-			{Name: "build", Kind: "build", Bytes: 11 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(0)},
+			{Name: "build", Kind: "build", DiskBytes: 11 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(0)},
 			// No limit, less free than its size, never audited.
-			{Name: "mod", Kind: "mod", Bytes: 3 * gib, FSFreeBytes: 1 * gib, FSFreeInodes: 1e6},
+			{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 1 * gib, FSFreeInodes: 1e6},
 		},
 		Findings: []Finding{
 			{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 1},

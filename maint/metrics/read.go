@@ -72,8 +72,8 @@ func parseText(r io.Reader) (Snapshot, error) {
 		}
 		t, v := get(labels["target"], labels["kind"]), int64(f)
 		switch name {
-		case "gomaint_cache_bytes":
-			t.Bytes = v
+		case "gomaint_cache_disk_bytes", "gomaint_cache_bytes": // the old name (README, "Changes"), in a file an older gomaint wrote
+			t.DiskBytes = v
 		case "gomaint_cache_files":
 			t.Files = v
 		case "gomaint_cache_limit_bytes":

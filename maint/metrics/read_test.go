@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,15 @@ func TestReadRoundTrips(t *testing.T) {
 	if len(got.Findings) != 2 || got.Findings[0] != (Finding{Target: "", Code: "GOROOT_MISSING", Severity: "error", Count: 1}) ||
 		got.Findings[1] != (Finding{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 3}) {
 		t.Errorf("findings %+v", got.Findings)
+	}
+}
+
+// TestReadOldCacheName: a file written before gomaint_cache_bytes became
+// gomaint_cache_disk_bytes still gives each target's size, so the first
+// clean after an upgrade does not zero the other targets' figures.
+func TestReadOldCacheName(t *testing.T) {
+	s, err := parseText(strings.NewReader("# TYPE gomaint_cache_bytes gauge\ngomaint_cache_bytes{target=\"mod\",kind=\"mod\"} 4096\n"))
+	if err != nil || len(s.Targets) != 1 || s.Targets[0].DiskBytes != 4096 {
+		t.Errorf("%+v, %v", s, err)
 	}
 }

@@ -27,7 +27,7 @@ func Audited(prev Snapshot, rep *audit.Report, partial bool, now time.Time) Snap
 		covered[c.Name] = true
 		t := Target{Name: c.Name, Kind: c.Kind, Path: c.Path, LimitBytes: c.LimitBytes, LastAudit: now}
 		if c.Facts != nil {
-			t.Bytes, t.Files = c.DiskBytes, c.Files
+			t.DiskBytes, t.Files = c.DiskBytes, c.Files
 		}
 		if c.FS != nil {
 			t.FSFreeBytes, t.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
@@ -89,7 +89,7 @@ func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr gor
 		}
 		if o.Path != "" {
 			if b, f, fs, err := scan.Measure(o.Path); err == nil {
-				t.Bytes, t.Files, t.FSFreeBytes, t.FSFreeInodes = b, f, fs.FreeBytes, fs.FreeInodes
+				t.DiskBytes, t.Files, t.FSFreeBytes, t.FSFreeInodes = b, f, fs.FreeBytes, fs.FreeInodes
 			}
 		}
 		s.Targets = append(s.Targets, t)

@@ -37,8 +37,8 @@ func TestExactAtBoundary(t *testing.T) {
 	defer root.Close()
 	probe, err := Build(context.Background(), root, Policy{MinAge: time.Hour}, Options{DryRun: true, Now: now})
 	mustT(t, err)
-	low := probe.BytesBefore * 4 / 10
-	res, err := Build(context.Background(), root, Policy{MaxSize: probe.BytesBefore - 1, LowWater: low, MinAge: time.Hour}, Options{Now: now})
+	low := probe.DiskBytesBefore * 4 / 10
+	res, err := Build(context.Background(), root, Policy{MaxSize: probe.DiskBytesBefore - 1, LowWater: low, MinAge: time.Hour}, Options{Now: now})
 	mustT(t, err)
 	var left int64
 	oldestKept, youngestGone := time.Duration(0), time.Duration(1<<62)
@@ -52,9 +52,9 @@ func TestExactAtBoundary(t *testing.T) {
 		}
 	}
 	const entry = size + 4096 // an output entry, in blocks
-	t.Logf("from %s to %s (low water %s), %d removed", fmtB(res.BytesBefore), fmtB(res.BytesAfter), fmtB(low), res.Units)
-	if res.BytesAfter > low || res.BytesAfter < low-entry {
-		t.Errorf("the trim ended at %s: want at most the low water %s and within one entry (%s) of it", fmtB(res.BytesAfter), fmtB(low), fmtB(entry))
+	t.Logf("from %s to %s (low water %s), %d removed", fmtB(res.DiskBytesBefore), fmtB(res.DiskBytesAfter), fmtB(low), res.Units)
+	if res.DiskBytesAfter > low || res.DiskBytesAfter < low-entry {
+		t.Errorf("the trim ended at %s: want at most the low water %s and within one entry (%s) of it", fmtB(res.DiskBytesAfter), fmtB(low), fmtB(entry))
 	}
 	if oldestKept >= youngestGone {
 		t.Errorf("an entry %v old was kept while one %v old went", oldestKept, youngestGone)

@@ -37,14 +37,14 @@ func Build(ctx context.Context, root *safefs.Root, p Policy, opt Options) (*Resu
 		return nil, err
 	}
 	var h histogram
-	res.BytesBefore = int64(sroot.Stat.Blocks) * 512
+	res.DiskBytesBefore = int64(sroot.Stat.Blocks) * 512
 	for _, v := range vs {
 		h.merge(&v.hist)
-		res.BytesBefore += v.total
+		res.DiskBytesBefore += v.total
 	}
 	sp := spaceOf(p.MinFree, &sroot.FS)
-	res.begin(sp, res.BytesBefore, p)
-	cutoff, blocked, bd := plan(&h, res.BytesBefore, sp.deficit, p)
+	res.begin(sp, res.DiskBytesBefore, p)
+	cutoff, blocked, bd := plan(&h, res.DiskBytesBefore, sp.deficit, p)
 	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
 		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *buildCounter {
 			return &buildCounter{now: now, minAge: p.MinAge, win: w.empty()}
@@ -208,7 +208,7 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 	if lruAge(t.now, ns(e.Stat.Mtime), ns(e.Stat.Ctime), t.minAge) < t.cutoff {
 		return nil
 	}
-	rm := Removal{Unit: unitOf(kind), Bytes: int64(e.Stat.Blocks) * 512, Files: 1, LastUsed: e.Stat.Mtime.Sec}
+	rm := Removal{Unit: unitOf(kind), DiskBytes: int64(e.Stat.Blocks) * 512, Files: 1, LastUsed: e.Stat.Mtime.Sec}
 	if isDir || t.opt.Removed != nil {
 		rm.Path = t.name + "/" + string(e.Name) // only when someone reads it: it costs an allocation
 	}
@@ -219,7 +219,7 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 			t.res.failed(rm.Path, err)
 			return nil
 		}
-		rm.Bytes, rm.Files = tot.DiskBytes, tot.Files
+		rm.DiskBytes, rm.Files = tot.DiskBytes, tot.Files
 		if tot.TooDeep > 0 {
 			t.res.TooDeep++ // removed whole all the same: RemoveTree has no depth limit
 		}

@@ -45,7 +45,7 @@ func TestFutureTimestamps(t *testing.T) {
 		return n
 	}
 	// Just dated: used now, so protected by min_age from any trim.
-	before := trimAt(now, Policy{MinAge: time.Hour}).BytesBefore
+	before := trimAt(now, Policy{MinAge: time.Hour}).DiskBytesBefore
 	trimAt(now, Policy{MaxSize: 1, LowWater: 1, MaxAge: 2 * time.Hour, MinAge: time.Hour})
 	if gone(future) != 0 || gone(normal) != len(normal) {
 		t.Fatalf("just dated: %d of %d future entries and %d of %d others removed; want none and all",
@@ -59,7 +59,7 @@ func TestFutureTimestamps(t *testing.T) {
 	// Two hours on (min_age 1h): the oldest, so a trim needing about
 	// their size takes them and at most one other entry.
 	later := now.Add(2 * time.Hour)
-	before = trimAt(later, Policy{MinAge: time.Hour}).BytesBefore
+	before = trimAt(later, Policy{MinAge: time.Hour}).DiskBytesBefore
 	res := trimAt(later, Policy{MaxSize: before - 1, LowWater: before - 200<<10, MinAge: time.Hour})
 	if gone(future) != len(future) || gone(normal) > 1 {
 		t.Errorf("min_age after being dated: %d of %d future entries and %d others removed (%+v); want all, and at most one",

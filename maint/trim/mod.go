@@ -46,10 +46,10 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	}
 	var h histogram
 	var toolchains []toolchain
-	res.BytesBefore = int64(sroot.Stat.Blocks) * 512
+	res.DiskBytesBefore = int64(sroot.Stat.Blocks) * 512
 	for _, v := range vs {
 		h.merge(&v.hist)
-		res.BytesBefore += v.total
+		res.DiskBytesBefore += v.total
 		res.TooDeep += v.tooDeep
 		interrupted += v.interrupted
 		toolchains = append(toolchains, v.toolchains...)
@@ -59,8 +59,8 @@ func Mod(ctx context.Context, root *safefs.Root, p Policy, opt Options, noatime 
 	if interrupted > 0 {
 		extra = append(extra, "interrupted")
 	}
-	res.begin(sp, res.BytesBefore, p, extra...)
-	cutoff, blocked, bd := plan(&h, res.BytesBefore, sp.deficit, p)
+	res.begin(sp, res.DiskBytesBefore, p, extra...)
+	cutoff, blocked, bd := plan(&h, res.DiskBytesBefore, sp.deficit, p)
 	cutoff, err = refine(cutoff, bd, func(w *window) (*window, error) {
 		vs, err := scan.Walk(ctx, root.FD, sroot, scan.Options{Workers: opt.Workers}, func() *modCounter {
 			return &modCounter{now: now, minAge: p.MinAge, root: root, mount: sroot.Mount, win: w.empty()}
@@ -143,7 +143,7 @@ func removeVCS(root *safefs.Root, p Policy, now int64, res *Result, opt *Options
 		if err != nil || time.Duration(now-t.NewestMtime)*time.Second < maxAge {
 			continue
 		}
-		rm := Removal{Path: "cache/vcs/" + n, Unit: "vcs", Bytes: t.DiskBytes, Files: t.Files, LastUsed: t.NewestMtime}
+		rm := Removal{Path: "cache/vcs/" + n, Unit: "vcs", DiskBytes: t.DiskBytes, Files: t.Files, LastUsed: t.NewestMtime}
 		if !opt.DryRun {
 			lock, err := root.OpenFile(fd, n+".lock", unix.O_RDWR|unix.O_CREAT)
 			if err != nil {

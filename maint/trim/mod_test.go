@@ -228,7 +228,7 @@ func TestModSizeCountsDownloads(t *testing.T) {
 	for i, mod := range []string{"a", "b", "c", "d"} {
 		m.version(t, "example.com/"+mod, "v1.0.0", 20*24*time.Hour+time.Duration(i)*time.Minute, false, ".info", ".mod", ".zip", ".ziphash")
 	}
-	before := m.trim(t, Policy{MinAge: 24 * time.Hour}, true).BytesBefore
+	before := m.trim(t, Policy{MinAge: 24 * time.Hour}, true).DiskBytesBefore
 	res := m.trim(t, Policy{MaxSize: before - 1, LowWater: before - 20<<10, MinAge: 24 * time.Hour}, false)
 	if res.Blocked != "" || !res.WithinLimit || res.Versions != 3 {
 		t.Errorf("%+v: want exactly 3 versions removed (the oldest) and the cache within its limit", res)

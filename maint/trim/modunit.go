@@ -172,7 +172,7 @@ func (c *modCounter) addDownloads(dlfd int, ver string, v *version) {
 // downloaded only is left alone: the toolchain rule (keep_toolchains)
 // counts extracted toolchains.
 func (c *modCounter) download(d *scan.Dir, name string) (version, bool) {
-	ver, ext, ok := cutExt(name)
+	ver, ext, ok := layout.VersionFile(name)
 	if !ok || (ext != ".partial" && ext != ".zip") {
 		return version{}, false
 	}
@@ -206,14 +206,6 @@ func treeExists(root *safefs.Root, v version) bool {
 	defer unix.Close(fd)
 	_, err = root.Stat(fd, v.name)
 	return !errors.Is(err, unix.ENOENT)
-}
-
-func cutExt(name string) (base, ext string, ok bool) {
-	i := strings.LastIndexByte(name, '.')
-	if i <= 0 {
-		return "", "", false
-	}
-	return name[:i], name[i:], true
 }
 
 // toolchainGo turns "toolchain@v0.0.1-go1.22.0.linux-amd64" into "go1.22.0".
@@ -288,7 +280,7 @@ func unitName(k layout.Kind) string {
 // version twice, through its directory and through its .partial.
 func removeVersion(root *safefs.Root, parentFD int, v version, unit string, opt *Options, res *Result, busy *sync.Map) {
 	path := v.path()
-	rm := Removal{Path: path, Unit: unit, Bytes: v.bytes, Files: v.files, LastUsed: v.lastUsed}
+	rm := Removal{Path: path, Unit: unit, DiskBytes: v.bytes, Files: v.files, LastUsed: v.lastUsed}
 	dl, ver := v.downloadDir()
 	if opt.DryRun {
 		if lockHeld(root, dl, ver) {

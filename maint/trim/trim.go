@@ -70,11 +70,11 @@ func (p Policy) String() string {
 
 // Removal is one unit removed (or, in a dry run, to be removed).
 type Removal struct {
-	Path     string `json:"path"` // relative to the cache root
-	Unit     string `json:"unit"` // action, output, executable, module, toolchain, vcs
-	Bytes    int64  `json:"bytes"`
-	Files    int64  `json:"files"`
-	LastUsed int64  `json:"last_used_unix"`
+	Path      string `json:"path"` // relative to the cache root
+	Unit      string `json:"unit"` // action, output, executable, module, toolchain, vcs
+	DiskBytes int64  `json:"disk_bytes"`
+	Files     int64  `json:"files"`
+	LastUsed  int64  `json:"last_used_unix"`
 }
 
 // Options of one trim run.
@@ -91,17 +91,19 @@ type Options struct {
 
 // Result sums up one trim.
 type Result struct {
-	DryRun      bool   `json:"dry_run"`
-	Policy      string `json:"policy"`
-	CutoffUnix  int64  `json:"cutoff_unix"` // entries last used before this went; 0 if none
-	BytesBefore int64  `json:"bytes_before"`
-	BytesAfter  int64  `json:"bytes_after"`
-	FreedBytes  int64  `json:"freed_bytes"`
-	Files       int64  `json:"files"`
-	Units       int64  `json:"units"`
-	Versions    int64  `json:"versions"` // module versions (toolchains included)
-	Skipped     int64  `json:"skipped"`  // units left because go holds their lock
-	Failed      int64  `json:"failed"`   // units whose removal failed
+	DryRun     bool   `json:"dry_run"`
+	Policy     string `json:"policy"`
+	CutoffUnix int64  `json:"cutoff_unix"` // entries last used before this went; 0 if none
+	// The cache's disk usage (st_blocks*512) before and after, and the
+	// disk space its removals freed: a limit is on disk usage.
+	DiskBytesBefore int64 `json:"disk_bytes_before"`
+	DiskBytesAfter  int64 `json:"disk_bytes_after"`
+	FreedBytes      int64 `json:"freed_bytes"`
+	Files           int64 `json:"files"`
+	Units           int64 `json:"units"`
+	Versions        int64 `json:"versions"` // module versions (toolchains included)
+	Skipped         int64 `json:"skipped"`  // units left because go holds their lock
+	Failed          int64 `json:"failed"`   // units whose removal failed
 	// TooDeep counts units nested deeper than scan.MaxSubtreeDepth: their
 	// size is a lower bound; they are removed whole all the same.
 	TooDeep     int64  `json:"too_deep,omitempty"`
@@ -159,12 +161,12 @@ func (r *Result) begin(sp space, total int64, p Policy, extra ...string) {
 
 // end sums up whether the trim met its limits.
 func (r *Result) end(sp space, p Policy) {
-	r.BytesAfter = r.BytesBefore - r.FreedBytes
-	r.WithinLimit = (p.MaxSize == 0 || r.BytesAfter <= p.MaxSize) && sp.free+r.FreedBytes >= sp.floor
+	r.DiskBytesAfter = r.DiskBytesBefore - r.FreedBytes
+	r.WithinLimit = (p.MaxSize == 0 || r.DiskBytesAfter <= p.MaxSize) && sp.free+r.FreedBytes >= sp.floor
 }
 
 func (r *Result) removed(rm Removal, opt *Options) {
-	r.FreedBytes += rm.Bytes
+	r.FreedBytes += rm.DiskBytes
 	r.Files += rm.Files
 	r.Units++
 	if rm.Unit == "module" || rm.Unit == "toolchain" {

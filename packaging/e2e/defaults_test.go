@@ -190,7 +190,7 @@ func testTimerMetrics(t *testing.T, c *container) {
 	if err != nil || st.Mode().Perm() != 0o644 {
 		t.Fatalf("after the timer's run: %v (mode %v)", err, st)
 	}
-	sample := regexp.MustCompile(`(?m)^gomaint_cache_bytes\{kind="build",target="build"\} (\S+)$`)
+	sample := regexp.MustCompile(`(?m)^gomaint_cache_disk_bytes\{kind="build",target="build"\} (\S+)$`)
 	var scraped string
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		// bash's /dev/tcp: minbase has no curl.
@@ -202,11 +202,11 @@ func testTimerMetrics(t *testing.T, c *container) {
 	}
 	m := sample.FindStringSubmatch(scraped)
 	if m == nil {
-		t.Fatalf("node_exporter does not serve gomaint_cache_bytes for the build cache; gomaint lines:\n%s\n%s",
+		t.Fatalf("node_exporter does not serve gomaint_cache_disk_bytes for the build cache; gomaint lines:\n%s\n%s",
 			grepLines(scraped, "gomaint"), c.out("systemctl", "status", "--no-pager", "-n", "20", "prometheus-node-exporter.service"))
 	}
 	if got, err := strconv.ParseFloat(m[1], 64); err != nil || int64(got) != want {
-		t.Errorf("node_exporter serves gomaint_cache_bytes %s for the build cache; du -sB1 says %d", m[1], want)
+		t.Errorf("node_exporter serves gomaint_cache_disk_bytes %s for the build cache; du -sB1 says %d", m[1], want)
 	}
 	for _, family := range []string{"gomaint_cache_limit_bytes", "gomaint_goroot_ok 1", "gomaint_last_clean_success_timestamp_seconds", `gomaint_findings{code="OVER_LIMIT",severity="warning",target="build"} 0`} {
 		if !strings.Contains(scraped, family) {

@@ -550,9 +550,9 @@ func testCleanTrims(t *testing.T, c *container) {
 	if e["GOMAINT_CACHE_PATH"] != "/var/cache/go/build" {
 		t.Errorf("TRIM event has GOMAINT_CACHE_PATH=%q", e["GOMAINT_CACHE_PATH"])
 	}
-	if num("GOMAINT_FREED_BYTES") <= 0 || num("GOMAINT_BYTES_BEFORE") <= maxSize || num("GOMAINT_BYTES") > maxSize {
+	if num("GOMAINT_FREED_BYTES") <= 0 || num("GOMAINT_DISK_BYTES_BEFORE") <= maxSize || num("GOMAINT_DISK_BYTES") > maxSize {
 		t.Errorf("TRIM event: freed %s, before %s, after %s bytes; want freed > 0 and before > %d >= after: %s",
-			e["GOMAINT_FREED_BYTES"], e["GOMAINT_BYTES_BEFORE"], e["GOMAINT_BYTES"], maxSize, e)
+			e["GOMAINT_FREED_BYTES"], e["GOMAINT_DISK_BYTES_BEFORE"], e["GOMAINT_DISK_BYTES"], maxSize, e)
 	}
 	if es := c.journal(t, "MESSAGE_ID="+journal.Trim.ID, "GOMAINT_CACHE_PATH=/var/cache/go/build", since(start)); len(es) == 0 {
 		t.Errorf("journalctl MESSAGE_ID=%s GOMAINT_CACHE_PATH=/var/cache/go/build finds nothing", journal.Trim.ID)
