@@ -40,16 +40,16 @@ func TestArm64UnderQemu(t *testing.T) {
 	var report struct {
 		GOROOT struct{ Code, Reason string } `json:"goroot"`
 		Caches []struct {
-			Name   string
-			Bytes  int64
-			Files  int64
-			Layout map[string]int64
+			Name          string
+			ApparentBytes int64 `json:"apparent_bytes"`
+			Files         int64
+			Layout        map[string]int64
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &report); err != nil {
 		t.Fatalf("audit --json: %v\n%s", err, out)
 	}
-	if len(report.Caches) != 1 || report.Caches[0].Files != 3 || report.Caches[0].Bytes != int64(70+175+6) ||
+	if len(report.Caches) != 1 || report.Caches[0].Files != 3 || report.Caches[0].ApparentBytes != int64(70+175+6) ||
 		report.Caches[0].Layout["actions"] != 1 || report.Caches[0].Layout["outputs"] != 1 {
 		t.Errorf("audit of the tiny cache: %+v", report.Caches)
 	}
