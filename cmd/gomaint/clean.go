@@ -31,7 +31,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
+	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: lock.Dir(c.system, os.Getenv)}
 	if *maxSize != "" {
 		s, err := config.ParseSize(*maxSize)
 		if err != nil || s == 0 {

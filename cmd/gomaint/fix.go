@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/repair"
@@ -31,7 +30,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
-		LockDir: lock.Dir(c.system, os.Getenv), LockWait: 5 * time.Second}
+		LockDir: lock.Dir(c.system, os.Getenv)}
 	var mu sync.Mutex
 	if *dryRun {
 		req.Changed = func(t string, ch repair.Change) {

@@ -24,7 +24,7 @@ func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, n
 	}
 	// A timer's clean and a cron audit may end together: one reads and
 	// rewrites the file at a time, or one's figures would be lost.
-	release, err := lock.AcquireFile(lock.Dir(c.system, os.Getenv), metricsLock, 5*time.Second)
+	release, err := lock.AcquireFile(lock.Dir(c.system, os.Getenv), metricsLock, lock.Wait)
 	if err != nil {
 		safetext.Fprintf(stderr, "gomaint: %s not updated: %v\n", metrics.FileName, err)
 		return

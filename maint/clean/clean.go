@@ -31,11 +31,12 @@ type Request struct {
 	MaxAge  time.Duration
 	Sink    journal.Sink
 	Removed func(target string, r trim.Removal)
-	// LockDir holds the per-target locks; LockWait is how long to wait
-	// for another holder.
-	LockDir  string
-	LockWait time.Duration
-	Workers  int
+	// LockDir holds the per-target locks. A run waits lock.Wait for
+	// another holder, or not at all with NoWait: a trim for a limit while
+	// another run holds the cache, which is trimming it already.
+	LockDir string
+	NoWait  bool
+	Workers int
 	// Resolved, when set, are the targets to clean, already resolved (the
 	// daemon resolves once per configuration); else Config's are resolved.
 	Resolved []target.Resolved
@@ -95,19 +96,13 @@ func one(ctx context.Context, req Request, rt target.Resolved) (*trim.Result, er
 	case !rt.Exists:
 		return &trim.Result{DryRun: req.DryRun, WithinLimit: true, Policy: "cache does not exist yet"}, nil
 	}
-	p := trim.PolicyOf(rt.Target)
-	if req.MaxSize > 0 {
-		p.MaxSize, p.LowWater = req.MaxSize, req.MaxSize/10*9
-	}
-	if req.MaxAge > 0 {
-		p.MaxAge = max(req.MaxAge, p.MinAge)
-	}
+	p := trim.PolicyOf(rt.Target.Overridden(req.MaxSize, req.MaxAge))
 	root, err := safefs.OpenRoot(rt.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, req.LockWait)
+	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, lockWait(req.NoWait))
 	if err != nil {
 		return nil, err
 	}
@@ -202,3 +197,10 @@ func MustFree(t config.Target, path string) (int64, error) {
 }
 
 func boolField(b bool) string { return strconv.Itoa(map[bool]int{false: 0, true: 1}[b]) }
+
+func lockWait(noWait bool) time.Duration {
+	if noWait {
+		return 0
+	}
+	return lock.Wait
+}

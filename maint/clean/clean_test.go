@@ -56,7 +56,7 @@ func run(t *testing.T, cfg *config.Config, dryRun bool, env []string) (Outcome, 
 		env = os.Environ()
 	}
 	out := Run(context.Background(), Request{Config: cfg, Environ: env, DryRun: dryRun, Sink: sink, Removed: rec.add,
-		LockDir: filepath.Join(testenv.Dir(t), "locks"), LockWait: time.Second})
+		LockDir: filepath.Join(testenv.Dir(t), "locks")})
 	if len(out) != 1 {
 		t.Fatalf("%d outcomes", len(out))
 	}
@@ -229,7 +229,7 @@ func TestOneCleanAtATime(t *testing.T) {
 	cache := filepath.Join(dir, "c")
 	os.Mkdir(cache, 0o755)
 	locks := filepath.Join(dir, "locks")
-	req := Request{Config: cfgFor(config.Build, cache, nil), Environ: os.Environ(), LockDir: locks, LockWait: 200 * time.Millisecond}
+	req := Request{Config: cfgFor(config.Build, cache, nil), Environ: os.Environ(), LockDir: locks, NoWait: true}
 	fd, err := unix.Open(cache, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		t.Fatal(err)

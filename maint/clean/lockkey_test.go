@@ -30,9 +30,9 @@ func TestLockIsTheCache(t *testing.T) {
 	during := func(first, second *config.Config) Outcome {
 		var got Outcome
 		var ran atomic.Bool
-		Run(context.Background(), Request{Config: first, Sink: journal.Discard{}, LockDir: locks, LockWait: 0,
+		Run(context.Background(), Request{Config: first, Sink: journal.Discard{}, LockDir: locks, NoWait: true,
 			Progress: func(string, *atomic.Int64) func() {
-				out := Run(context.Background(), Request{Config: second, Sink: journal.Discard{}, LockDir: locks, LockWait: 0})
+				out := Run(context.Background(), Request{Config: second, Sink: journal.Discard{}, LockDir: locks, NoWait: true})
 				got = out[0]
 				ran.Store(true)
 				return func() {}

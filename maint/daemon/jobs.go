@@ -214,10 +214,7 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		}
 	}
 	req := clean.Request{Config: j.cfg, Environ: d.opt.Environ, Sink: d.opt.Sink, Resolved: resolved,
-		LockDir: d.opt.LockDir, LockWait: 5 * time.Second, Trigger: j.trigger}
-	if j.trigger == "limit" {
-		req.LockWait = 0 // someone else is cleaning it right now
-	}
+		LockDir: d.opt.LockDir, NoWait: j.trigger == "limit", Trigger: j.trigger}
 	j.resp.Outcomes = clean.Run(ctx, req)
 	now := time.Now()
 	d.mu.Lock()

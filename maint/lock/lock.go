@@ -54,6 +54,12 @@ func Dir(system bool, getenv func(string) string) string {
 	return filepath.Join(d, "locks")
 }
 
+// Wait is how long a run waits for another run of the same cache (the
+// timer's clean, a person's fix, the daemon's schedule) to finish before
+// it reports the cache busy: long enough for a short run to end, short
+// enough that a person at a terminal is not left waiting.
+const Wait = 5 * time.Second
+
 // BusyError says another process holds a target's lock.
 type BusyError struct {
 	Target string

@@ -7,7 +7,6 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
@@ -20,14 +19,15 @@ import (
 
 // Request is one `gomaint fix`.
 type Request struct {
-	Config   *config.Config
-	Environ  []string
-	DryRun   bool
-	Sink     journal.Sink
-	Changed  func(target string, c Change)
-	LockDir  string
-	LockWait time.Duration
-	Workers  int
+	Config  *config.Config
+	Environ []string
+	DryRun  bool
+	Sink    journal.Sink
+	Changed func(target string, c Change)
+	// LockDir holds the per-target locks; a fix waits lock.Wait for
+	// another holder.
+	LockDir string
+	Workers int
 }
 
 // Outcome is one target's repair.
@@ -80,7 +80,7 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 		return nil, 0, err
 	}
 	defer root.Close()
-	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, req.LockWait)
+	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, lock.Wait)
 	if err != nil {
 		return nil, 0, err
 	}
