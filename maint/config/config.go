@@ -35,6 +35,14 @@ func (s Scope) String() string {
 	return "user"
 }
 
+// Mode is who a cache belongs to.
+type Mode string
+
+const (
+	Private Mode = "private" // one owner: Owner, else the owner of the cache's root
+	Shared  Mode = "shared"  // every member of Group builds with it
+)
+
 // Kind is the kind of Go cache a target is.
 type Kind string
 
@@ -118,27 +126,41 @@ type Target struct {
 	// back. See Floor for the default.
 	MinFree Floor `toml:"min_free"`
 
-	// Mode is "private" (one owner: Owner, else the owner of the cache's
-	// root) or "shared" (every member of Group builds with it).
-	Mode  string `toml:"mode"`
+	// Mode says whose cache it is; Owner and Group name them.
+	Mode  Mode   `toml:"mode"`
 	Owner string `toml:"owner,omitempty"`
 	Group string `toml:"group,omitempty"`
 }
 
 // Shared reports whether the target is a cache shared through a group.
-func (t Target) Shared() bool { return t.Mode == "shared" }
+func (t Target) Shared() bool { return t.Mode == Shared }
 
 // MinMinAge is the floor of min_age: go refreshes an entry's mtime at most
 // hourly, so anything younger may be in use right now (docs/design.md, safety 5).
 const MinMinAge = time.Hour
 
 // EffectiveLowWater is where a size trim stops: low_water, unless it is
-// above the limit "auto" resolved to.
+// unset or above the limit ("auto" may resolve below it); else 90% of
+// max_size.
 func (t Target) EffectiveLowWater() int64 {
 	if t.LowWater > 0 && t.LowWater <= t.MaxSize {
 		return int64(t.LowWater)
 	}
 	return int64(t.MaxSize) / 10 * 9
+}
+
+// Overridden is t with a command line's max_size and max_age (`gomaint
+// clean --max-size --max-age`) in place of its own, where they are set.
+// Under a new max_size, low_water is its default again; max_age never
+// goes below min_age, which guards entries in use.
+func (t Target) Overridden(maxSize int64, maxAge time.Duration) Target {
+	if maxSize > 0 {
+		t.MaxSize, t.LowWater = Size(maxSize), 0
+	}
+	if maxAge > 0 {
+		t.MaxAge = Duration(max(maxAge, time.Duration(t.MinAge)))
+	}
+	return t
 }
 
 // Default paths of the configuration file.
@@ -172,7 +194,7 @@ func Default(scope Scope) *Config {
 		c.Targets[0].Path, c.Targets[1].Path = "/var/cache/go/build", "/var/cache/go/mod"
 		if _, err := user.LookupGroup(SharedGroup); err == nil {
 			for i := range c.Targets {
-				c.Targets[i].Mode, c.Targets[i].Group = "shared", SharedGroup
+				c.Targets[i].Mode, c.Targets[i].Group = Shared, SharedGroup
 			}
 		}
 	}
@@ -188,7 +210,7 @@ func defaultTarget(name string, kind Kind, path string) Target {
 		LowDiskPercent: 5, LowInodesPercent: 5,
 		ToolchainMaxAge: Duration(30 * 24 * time.Hour), KeepToolchains: 1,
 		MinAge: Duration(24 * time.Hour), VCSMaxAge: Duration(30 * 24 * time.Hour),
-		Mode: "private", MinFree: Floor{unset: true}.Or(kind),
+		Mode: Private, MinFree: Floor{unset: true}.Or(kind),
 	}
 }
 
@@ -313,7 +335,7 @@ func (c *Config) validate() []*Error {
 			bad(k("low_water"), "%s must be below max_size (%s)", FormatSize(int64(t.LowWater)), FormatSize(int64(t.MaxSize)))
 		}
 		switch {
-		case t.Mode != "private" && t.Mode != "shared":
+		case t.Mode != Private && t.Mode != Shared:
 			bad(k("mode"), "%q: must be \"private\" (one owner) or \"shared\" (a group of users)", t.Mode)
 		case t.Shared() && t.Group == "":
 			bad(k("group"), "missing: a shared target needs the group its users share, e.g. group = \"gocache\"")

@@ -119,9 +119,9 @@ func TestDefaults(t *testing.T) {
 	}
 	// The packaged caches are shared through gocache once it exists;
 	// private, they would lose the group's access to fix.
-	mode, group := "private", ""
+	mode, group := Private, ""
 	if _, err := user.LookupGroup(SharedGroup); err == nil {
-		mode, group = "shared", SharedGroup
+		mode, group = Shared, SharedGroup
 	}
 	for _, tg := range s.Targets {
 		if tg.Mode != mode || tg.Group != group {
@@ -360,5 +360,25 @@ func TestShownConfigMeansTheSame(t *testing.T) {
 	}
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("shown as\n%s\nread back as %+v, want %+v", b.String(), again.Targets, c.Targets)
+	}
+}
+
+// TestOverridden: the command line's --max-size and --max-age replace a
+// target's, low_water falls back to 90% of the new limit, and max_age
+// never drops under min_age.
+func TestOverridden(t *testing.T) {
+	tg := Target{MaxSize: 10 << 30, LowWater: 8 << 30, MaxAge: Duration(30 * 24 * time.Hour), MinAge: Duration(2 * time.Hour)}
+	if got := tg.Overridden(0, 0); got != tg {
+		t.Errorf("no override changed the target: %+v", got)
+	}
+	got := tg.Overridden(1<<30, time.Hour)
+	if got.MaxSize != 1<<30 || got.EffectiveLowWater() != (1<<30)/10*9 {
+		t.Errorf("--max-size 1GiB: max_size %d, low water %d", got.MaxSize, got.EffectiveLowWater())
+	}
+	if got.MaxAge != tg.MinAge {
+		t.Errorf("--max-age 1h under min_age 2h: max_age %v", time.Duration(got.MaxAge))
+	}
+	if got := tg.Overridden(0, 48*time.Hour); got.MaxAge != Duration(48*time.Hour) || got.LowWater != tg.LowWater {
+		t.Errorf("--max-age 48h: %+v", got)
 	}
 }

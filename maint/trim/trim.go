@@ -43,8 +43,8 @@ type Policy struct {
 	VCSMaxAge       time.Duration
 }
 
-// PolicyOf turns a configured target into a policy; overrides (from the
-// command line) win when set.
+// PolicyOf turns a configured target into a policy (with a command line's
+// overrides: config.Target.Overridden).
 func PolicyOf(t config.Target) Policy {
 	return Policy{
 		MaxSize: int64(t.MaxSize), LowWater: t.EffectiveLowWater(),
