@@ -227,8 +227,7 @@ func loadConfig(c *common, sink journal.Sink, stderr io.Writer) (*config.Config,
 	for _, line := range strings.Split(err.Error(), "\n") {
 		safetext.Fprintln(stderr, "gomaint: "+line)
 	}
-	journal.Emit(sink, journal.Event{Type: journal.ConfigInvalid, Priority: journal.Err,
-		Message: "configuration rejected: " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: journal.ConfigFields(err)})
+	journal.ConfigRejected(sink, journal.ConfigInvalid, err)
 	return nil, false
 }
 

@@ -124,7 +124,7 @@ func Run(ctx context.Context, opt Options) int {
 
 	cfg, err := opt.Load()
 	if err != nil {
-		d.configRejected(journal.ConfigInvalid, err)
+		journal.ConfigRejected(opt.Sink, journal.ConfigInvalid, err)
 		opt.Notify(statusNote("configuration rejected: " + firstLine(err.Error())))
 		return ExitConfig
 	}
@@ -230,12 +230,12 @@ func (d *daemon) reload(ctx context.Context) {
 	}()
 	cfg, err := d.opt.Load()
 	if err != nil {
-		d.configRejected(journal.ReloadFailed, err)
+		journal.ConfigRejected(d.opt.Sink, journal.ReloadFailed, err)
 		return
 	}
 	resolved, env, gr, ok := d.prepare(ctx, cfg)
 	if !ok {
-		d.configRejected(journal.ReloadFailed, fmt.Errorf("%s: %s: %s", configName(cfg), gr.Code, gr.Reason))
+		journal.ConfigRejected(d.opt.Sink, journal.ReloadFailed, fmt.Errorf("%s: %s: %s", configName(cfg), gr.Code, gr.Reason))
 		return
 	}
 	d.closeTargets()
@@ -243,16 +243,6 @@ func (d *daemon) reload(ctx context.Context) {
 	journal.Emit(d.opt.Sink, journal.Event{Type: journal.Reloaded, Priority: journal.Info,
 		Message: fmt.Sprintf("configuration reloaded from %s: %d targets", configName(cfg), len(cfg.Targets)),
 		Fields:  map[string]string{"GOMAINT_CONFIG_FILE": configName(cfg), "GOMAINT_TARGETS": strconv.Itoa(len(cfg.Targets))}})
-}
-
-// configRejected journals a rejected configuration with file, line and key.
-func (d *daemon) configRejected(t journal.Type, err error) {
-	what := "configuration rejected"
-	if t == journal.ReloadFailed {
-		what = "reload failed, keeping the previous configuration"
-	}
-	journal.Emit(d.opt.Sink, journal.Event{Type: t, Priority: journal.Err,
-		Message: what + ": " + strings.ReplaceAll(err.Error(), "\n", "; "), Fields: journal.ConfigFields(err)})
 }
 
 // stop ends the daemon: STOPPING=1, work in progress told to stop between
