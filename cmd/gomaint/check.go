@@ -32,23 +32,12 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	if code != exitOK {
 		return code
 	}
-	req := goroot.Request{Path: cfg.GOROOT.Path, ExpectVersion: cfg.GOROOT.ExpectVersion, EnvGOROOT: os.Getenv("GOROOT")}
-	if *dir != "" {
-		req.Path = *dir
+	if _, ok := config.ParseGoVersion(*expect); *expect != "" && !ok {
+		safetext.Fprintf(stderr, "gomaint check goroot: --expect-version %q is not a Go version such as go1.22\n", *expect)
+		return exitUsage
 	}
-	if *expect != "" {
-		if _, ok := config.ParseGoVersion(*expect); !ok {
-			safetext.Fprintf(stderr, "gomaint check goroot: --expect-version %q is not a Go version such as go1.22\n", *expect)
-			return exitUsage
-		}
-		req.ExpectVersion = *expect
-	}
-	if req.Path == "" && req.EnvGOROOT == "" {
-		if env := discover.Resolve(ctx, os.Environ()); env.Source == "go env" {
-			req.GoEnvGOROOT = env.GOROOT
-		}
-	}
-	res := goroot.Check(ctx, req)
+	res := goroot.Check(ctx, goroot.Configured(cfg.GOROOT, *dir, *expect, os.Environ(),
+		func() discover.Env { return discover.Resolve(ctx, os.Environ()) }))
 	goroot.Emit(sink, res)
 	if *asJSON {
 		writeJSON(stdout, res, false)

@@ -161,18 +161,8 @@ func CheckGOROOT(ctx context.Context, cfg *config.Config, environ []string, env 
 }
 
 func checkGOROOT(ctx context.Context, req Request, env discover.Env) goroot.Result {
-	gr := goroot.Request{Path: req.Config.GOROOT.Path, ExpectVersion: req.Config.GOROOT.ExpectVersion,
-		EnvGOROOT: discover.EnvFrom(req.Environ)("GOROOT")}
-	if env.Source == "go env" {
-		gr.GoEnvGOROOT = env.GOROOT
-	}
-	if req.GOROOT != "" {
-		gr.Path = req.GOROOT
-	}
-	if req.ExpectVersion != "" {
-		gr.ExpectVersion = req.ExpectVersion
-	}
-	return goroot.Check(ctx, gr)
+	return goroot.Check(ctx, goroot.Configured(req.Config.GOROOT, req.GOROOT, req.ExpectVersion, req.Environ,
+		func() discover.Env { return env }))
 }
 
 // gather walks an existing cache and fills its facts.
