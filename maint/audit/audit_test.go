@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -63,7 +64,7 @@ func must(t *testing.T, r *Report, code string) Finding {
 		t.Fatalf("no %s finding; findings: %+v", code, r.Findings)
 	}
 	f := fs[0]
-	if f.Fix == "" || f.Detail == "" || f.Severity < Info {
+	if f.Fix == "" || f.Detail == "" || f.Severity < finding.Info {
 		t.Errorf("%s finding lacks detail or fix: %+v", code, f)
 	}
 	return f
@@ -144,7 +145,7 @@ func TestFiguresMatchFind(t *testing.T) {
 func TestDisabled(t *testing.T) {
 	env := append(os.Environ(), "GOCACHE=off")
 	r, _ := run(t, config.User, env, tgt("build", config.Build, ""))
-	if f := must(t, r, "CACHE_DISABLED"); f.Severity != Error || !strings.Contains(f.Detail, "GOCACHE=off") {
+	if f := must(t, r, "CACHE_DISABLED"); f.Severity != finding.Error || !strings.Contains(f.Detail, "GOCACHE=off") {
 		t.Errorf("%+v", f)
 	}
 	// No GOCACHE, XDG_CACHE_HOME nor HOME: nothing to derive a cache from.
@@ -423,7 +424,7 @@ func TestWorldWritable(t *testing.T) {
 	build := filepath.Join(dir, "gocache")
 	os.Chmod(filepath.Join(build, "c4"), 0o777)
 	r, _ := run(t, config.User, nil, tgt("build", config.Build, build))
-	if f := must(t, r, "WORLD_WRITABLE"); f.Severity != Error || f.Count != 1 {
+	if f := must(t, r, "WORLD_WRITABLE"); f.Severity != finding.Error || f.Count != 1 {
 		t.Errorf("%+v", f)
 	}
 }
@@ -434,7 +435,7 @@ func TestGOROOTFindings(t *testing.T) {
 	env := append(os.Environ(), "GOROOT=/nonexistent")
 	r, sink := run(t, config.User, env, tgt("build", config.Build, testenv.Dir(t)))
 	f := must(t, r, "GOROOT_MISSING")
-	if f.Severity != Error || f.Path != "/nonexistent" || r.GOROOT.OK {
+	if f.Severity != finding.Error || f.Path != "/nonexistent" || r.GOROOT.OK {
 		t.Errorf("%+v", f)
 	}
 	var ev bool

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/scan"
 )
 
@@ -18,7 +19,7 @@ func checkDeep(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	d := cache.Facts.DeepTrees
-	return []Finding{{Code: "TREE_TOO_DEEP", Severity: Warning, Count: d.Count, Path: path.Join(cache.Path, d.Paths[0]),
+	return []Finding{{Code: "TREE_TOO_DEEP", Severity: finding.Warning, Count: d.Count, Path: path.Join(cache.Path, d.Paths[0]),
 		Detail: fmt.Sprintf("%d directories are nested deeper than %d levels (in %s); go never nests this deep, and clean measures such entries only in part",
 			d.Count, scan.MaxSubtreeDepth, strings.Join(topsOf(d.Paths), ", ")),
 		Fix: fmt.Sprintf("find out who made them and remove what is not Go's: ls -la %s", strings.Join(quoteAll(cache.Path, topsOf(d.Paths)), " "))}}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkFuture) }
@@ -17,7 +19,7 @@ func checkFuture(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	f := cache.Facts.Future
-	return []Finding{{Code: "FUTURE_TIMESTAMP", Severity: Warning, Count: f.Count,
+	return []Finding{{Code: "FUTURE_TIMESTAMP", Severity: finding.Warning, Count: f.Count,
 		Detail: fmt.Sprintf("%d entries are dated in the future, up to %s (e.g. %s); go never marks their use, so a clean counts them as unused once min_age has passed",
 			f.Count, time.Unix(cache.Facts.FutureMax, 0).UTC().Format("2006-01-02 15:04 MST"), strings.Join(f.Paths, ", ")),
 		Fix: fmt.Sprintf("check the clock (timedatectl), then date them now: find %s -newermt '1 minute' -exec touch -h {} +", shellQuote(cache.Path))}}

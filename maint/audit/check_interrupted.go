@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkInterrupted) }
@@ -18,7 +19,7 @@ func checkInterrupted(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	h := cache.Facts.HalfRemoved
-	return []Finding{{Code: "VERSION_HALF_REMOVED", Severity: Warning, Count: h.Count,
+	return []Finding{{Code: "VERSION_HALF_REMOVED", Severity: finding.Warning, Count: h.Count,
 		Detail: fmt.Sprintf("%d module versions were left half removed or half extracted (a .partial file over an hour old), e.g. %s",
 			h.Count, strings.Join(h.Paths, ", ")),
 		Fix: gomaintClean(c, cache)}}

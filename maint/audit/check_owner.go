@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkOwner) }
@@ -29,7 +30,7 @@ func checkOwner(c *Context, cache *Cache) []Finding {
 	var out []Finding
 	for _, uid := range uids {
 		o := cache.Facts.Owners[uid]
-		out = append(out, Finding{Code: "FOREIGN_OWNER", Severity: Warning,
+		out = append(out, Finding{Code: "FOREIGN_OWNER", Severity: finding.Warning,
 			Path: path.Join(cache.Path, o.Example), Count: o.Entries, ApparentBytes: o.ApparentBytes,
 			Detail: fmt.Sprintf("%d entries (%s) are owned by %s, not %s (e.g. %s); left by `sudo go ...` or another user, they break later builds",
 				o.Entries, config.FormatSize(o.ApparentBytes), userName(uid), userName(cache.Owner), o.Example),
@@ -45,7 +46,7 @@ func foreignGroup(cache *Cache) []Finding {
 	if fg.Count == 0 {
 		return nil
 	}
-	return []Finding{{Code: "FOREIGN_OWNER", Severity: Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, ApparentBytes: fg.ApparentBytes,
+	return []Finding{{Code: "FOREIGN_OWNER", Severity: finding.Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, ApparentBytes: fg.ApparentBytes,
 		Detail: fmt.Sprintf("%d entries (%s) of this shared cache do not belong to group %s (e.g. %s): other members cannot use them",
 			fg.Count, config.FormatSize(fg.ApparentBytes), cache.Group.Name, fg.Paths[0]),
 		Fix: fmt.Sprintf("sudo gomaint fix --system --target %s", cache.Target.Name)}}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/target"
 )
 
@@ -16,7 +17,7 @@ func checkPath(c *Context, cache *Cache) []Finding {
 	if !errors.As(cache.ScanErr, &le) {
 		return nil
 	}
-	return []Finding{{Code: "UNSAFE_PATH", Severity: Error, Path: le.Link,
+	return []Finding{{Code: "UNSAFE_PATH", Severity: finding.Error, Path: le.Link,
 		Detail: le.Error(),
 		Fix:    fmt.Sprintf("set the target's path to the directory %s points to, after checking that it is the cache", shellQuote(le.Link))}}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/target"
 )
 
@@ -17,7 +18,7 @@ func checkScan(c *Context, cache *Cache) []Finding {
 		return nil // checkPath
 	}
 	if cache.ScanErr != nil {
-		return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Error,
+		return []Finding{{Code: "SCAN_INCOMPLETE", Severity: finding.Error,
 			Detail: fmt.Sprintf("cannot read the cache: %v", cache.ScanErr),
 			Fix:    fmt.Sprintf("make %s a directory readable by %s", shellQuote(cache.Path), userName(cache.Owner))}}
 	}
@@ -25,7 +26,7 @@ func checkScan(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	u := cache.Facts.Unreadable
-	return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Warning, Count: u.Count,
+	return []Finding{{Code: "SCAN_INCOMPLETE", Severity: finding.Warning, Count: u.Count,
 		Detail: fmt.Sprintf("%d entries could not be read, so sizes are lower bounds: %s", u.Count, strings.Join(u.Paths, "; ")),
 		Fix:    fmt.Sprintf("sudo chown -R %s: %s", userName(cache.Owner), shellQuote(cache.Path))}}
 }

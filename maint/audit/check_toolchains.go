@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkToolchains) }
@@ -35,7 +36,7 @@ func checkToolchains(c *Context, cache *Cache) []Finding {
 	for i, s := range stale {
 		dirs[i] = shellQuote(cache.Path + "/golang.org/" + s)
 	}
-	return []Finding{{Code: "STALE_TOOLCHAINS", Severity: Info, Count: int64(len(stale)), ApparentBytes: bytes,
+	return []Finding{{Code: "STALE_TOOLCHAINS", Severity: finding.Info, Count: int64(len(stale)), ApparentBytes: bytes,
 		Path: cache.Path + "/golang.org/" + stale[0],
 		Detail: fmt.Sprintf("%d toolchains unused for over %s hold %s: %s",
 			len(stale), config.FormatDuration(maxAge), config.FormatSize(bytes), strings.Join(stale, ", ")),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkUnexpected) }
@@ -24,7 +25,7 @@ func checkUnexpected(c *Context, cache *Cache) []Finding {
 		if s.Count == 0 {
 			return
 		}
-		out = append(out, Finding{Code: "UNEXPECTED_ENTRY", Severity: Warning,
+		out = append(out, Finding{Code: "UNEXPECTED_ENTRY", Severity: finding.Warning,
 			Path: path.Join(cache.Path, s.Paths[0]), Count: s.Count, ApparentBytes: s.ApparentBytes,
 			Detail: fmt.Sprintf(detail, s.Count, strings.Join(s.Paths, ", ")), Fix: fix})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/protect"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
@@ -27,7 +28,7 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 	}
 	r := v.Cleaner
 	if v.AtBoot {
-		return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+		return []Finding{{Code: "CACHE_UNPROTECTED", Severity: finding.Warning,
 			Detail: fmt.Sprintf("%s:%d (%s %s) empties %s at every boot, and no tmpfiles.d line can exclude it",
 				r.File, r.Line, r.Type, r.Path, cache.Path),
 			Fix: moveFix(c, cache)}}
@@ -42,7 +43,7 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 			}
 		}
 	}
-	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: finding.Warning,
 		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line (nor another line of its own) excludes %s",
 			r.File, r.Line, r.Type, r.Path, r.Age, r.Age, cache.Path),
 		Fix: fix}}

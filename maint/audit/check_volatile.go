@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/scan"
 )
 
@@ -37,7 +38,7 @@ func checkVolatile(c *Context, cache *Cache) []Finding {
 	if why == "" {
 		return nil
 	}
-	return []Finding{{Code: "CACHE_VOLATILE", Severity: Warning,
+	return []Finding{{Code: "CACHE_VOLATILE", Severity: finding.Warning,
 		Detail: fmt.Sprintf("%s %s %s; every build after that starts from nothing", envName(cache), cache.Path, why),
 		Fix:    moveFix(c, cache)}}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkWorldWritable) }
@@ -16,7 +18,7 @@ func checkWorldWritable(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	w := cache.Facts.WorldWrite
-	return []Finding{{Code: "WORLD_WRITABLE", Severity: Error, Path: path.Join(cache.Path, w.Paths[0]), Count: w.Count,
+	return []Finding{{Code: "WORLD_WRITABLE", Severity: finding.Error, Path: path.Join(cache.Path, w.Paths[0]), Count: w.Count,
 		Detail: fmt.Sprintf("%d entries are writable by every user (e.g. %s): anyone could plant outputs that other builds use",
 			w.Count, strings.Join(w.Paths, ", ")),
 		Fix: "chmod -R o-w " + shellQuote(cache.Path)}}

@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 )
 
 // priorities maps finding severities to syslog priorities.
-var priorities = map[Severity]journal.Priority{Info: journal.Notice, Warning: journal.Warning, Error: journal.Err}
+var priorities = map[finding.Severity]journal.Priority{finding.Info: journal.Notice, finding.Warning: journal.Warning, finding.Error: journal.Err}
 
 // emit sends the GOROOT verdict, one audit event per cache and one event
 // per finding.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/target"
@@ -310,7 +311,7 @@ func (d *daemon) degradedFinding(t *tstate, detail string, limit *watch.LimitErr
 	if limit != nil {
 		fix = limit.Raise + "; then systemctl reload gomaint"
 	}
-	return audit.Finding{Code: watchDegradedCode, Severity: audit.Warning, Cache: t.rt.Name, Path: t.rt.Path,
+	return audit.Finding{Code: watchDegradedCode, Severity: finding.Warning, Cache: t.rt.Name, Path: t.rt.Path,
 		Detail: fmt.Sprintf("the cache is not fully watched (%s): its limit is enforced by a rescan every %s instead of within seconds", detail, d.iv.Degraded),
 		Fix:    fix}
 }

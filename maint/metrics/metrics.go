@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safefs"
 )
@@ -158,7 +159,7 @@ func Format(w io.Writer, s Snapshot) error {
 			targets = []Target{{}}
 		}
 		for _, t := range targets {
-			for sev := audit.Info; sev <= audit.Error; sev++ {
+			for sev := finding.Info; sev <= finding.Error; sev++ {
 				counts[fkey{t.Name, code, sev.String()}] = 0
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -218,7 +219,7 @@ func TestFormatZeroFindings(t *testing.T) {
 	s := full()
 	s.Findings = nil
 	_, _, ss := parse(t, format(t, s))
-	sevs := []string{audit.Info.String(), audit.Warning.String(), audit.Error.String()}
+	sevs := []string{finding.Info.String(), finding.Warning.String(), finding.Error.String()}
 	n := 0
 	for code, typ := range journal.Findings {
 		machineWide := typ.Event == journal.GorootOK.Event
@@ -275,8 +276,8 @@ func TestFormatDuplicateTarget(t *testing.T) {
 
 func TestCountFindings(t *testing.T) {
 	got := CountFindings([]audit.Finding{
-		{Code: "FOREIGN_OWNER", Severity: audit.Warning, Cache: "build", Count: 12},
-		{Code: "GOROOT_MISSING", Severity: audit.Error},
+		{Code: "FOREIGN_OWNER", Severity: finding.Warning, Cache: "build", Count: 12},
+		{Code: "GOROOT_MISSING", Severity: finding.Error},
 	})
 	want := []Finding{{"build", "FOREIGN_OWNER", "warning", 1}, {"", "GOROOT_MISSING", "error", 1}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

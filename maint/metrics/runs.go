@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/scan"
 )
@@ -66,9 +67,9 @@ func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr gor
 		}
 	}
 	if !gr.OK && gr.Code != "" {
-		sev := audit.Warning
+		sev := finding.Warning
 		if goRootRequired {
-			sev = audit.Error
+			sev = finding.Error
 		}
 		s.Findings = append(s.Findings, Finding{Code: gr.Code, Severity: sev.String(), Count: 1})
 	}
