@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -24,7 +25,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// run audits explicit cache paths in the given scope and environment.
+// run audits explicit cache paths in the given scope and environment. As
+// every audit test goes through it, it also holds each finding to its
+// code's declared severities (metrics have zero samples for those only).
 func run(t *testing.T, scope config.Scope, environ []string, targets ...config.Target) (*Report, *journal.Memory) {
 	t.Helper()
 	cfg := config.Default(scope)
@@ -35,7 +38,13 @@ func run(t *testing.T, scope config.Scope, environ []string, targets ...config.T
 		environ = os.Environ()
 	}
 	sink := &journal.Memory{}
-	return Run(context.Background(), Request{Config: cfg, Environ: environ, Sink: sink}), sink
+	r := Run(context.Background(), Request{Config: cfg, Environ: environ, Sink: sink})
+	for _, f := range r.Findings {
+		if !f.Code.Allows(f.Severity) {
+			t.Errorf("%s finding with severity %s, outside its declaration %+v", f.Code, f.Severity, f.Code.Decl())
+		}
+	}
+	return r, sink
 }
 
 func tgt(name string, kind config.Kind, path string) config.Target {
@@ -52,7 +61,7 @@ func caches(dir string) []config.Target {
 func codes(r *Report) map[string][]Finding {
 	m := map[string][]Finding{}
 	for _, f := range r.Findings {
-		m[f.Code] = append(m[f.Code], f)
+		m[f.Code.String()] = append(m[f.Code.String()], f)
 	}
 	return m
 }
@@ -219,7 +228,7 @@ func TestUnprotected(t *testing.T) {
 	}
 	var found bool
 	for _, e := range sink.Snapshot() {
-		if e.Fields["GOMAINT_FINDING"] == "CACHE_UNPROTECTED" && e.Type.ID == journal.Findings["CACHE_UNPROTECTED"].ID && e.Fields["GOMAINT_EVENT"] == "finding" {
+		if e.Fields["GOMAINT_FINDING"] == "CACHE_UNPROTECTED" && e.Type.ID == cacheUnprotected.Type().ID && e.Fields["GOMAINT_EVENT"] == "finding" {
 			found = true
 		}
 	}
@@ -440,7 +449,7 @@ func TestGOROOTFindings(t *testing.T) {
 	}
 	var ev bool
 	for _, e := range sink.Snapshot() {
-		ev = ev || (e.Fields["GOMAINT_EVENT"] == "goroot" && e.Fields["GOMAINT_GOROOT"] == "/nonexistent" && e.Type.ID == journal.Findings["GOROOT_MISSING"].ID)
+		ev = ev || (e.Fields["GOMAINT_EVENT"] == "goroot" && e.Fields["GOMAINT_GOROOT"] == "/nonexistent" && e.Type.ID == goroot.Missing.Type().ID)
 	}
 	if !ev {
 		t.Error("no goroot event naming /nonexistent")

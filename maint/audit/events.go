@@ -53,11 +53,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 		byName[c.Target.Name] = c
 	}
 	for _, f := range rep.Findings {
-		t, ok := journal.Findings[f.Code]
-		if !ok {
-			continue
-		}
-		fields := map[string]string{"GOMAINT_FINDING": f.Code, "GOMAINT_SEVERITY": f.Severity.String(),
+		fields := map[string]string{"GOMAINT_FINDING": f.Code.String(), "GOMAINT_SEVERITY": f.Severity.String(),
 			"GOMAINT_PATH": f.Path, "GOMAINT_FIX": f.Fix}
 		if c := byName[f.Cache]; c != nil {
 			for k, v := range cacheFields(c) {
@@ -75,7 +71,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 				fields[k] = journal.Int(v)
 			}
 		}
-		journal.Emit(sink, journal.Event{Type: t, Priority: priorities[f.Severity], Message: f.Code + ": " + f.Detail, Fields: fields})
+		journal.Emit(sink, journal.Event{Type: f.Code.Type(), Priority: priorities[f.Severity], Message: f.Code.String() + ": " + f.Detail, Fields: fields})
 	}
 }
 

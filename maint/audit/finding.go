@@ -4,7 +4,7 @@ import "github.com/gomaint/gomaint/maint/finding"
 
 // Finding is one problem, with what to do about it.
 type Finding struct {
-	Code     string           `json:"code"`
+	Code     finding.Code     `json:"code"`
 	Severity finding.Severity `json:"severity"`
 	// Cache is the target name; empty for machine-wide findings (GOROOT).
 	Cache  string `json:"cache"`

@@ -304,7 +304,11 @@ func (d *daemon) setWatch(t *tstate, state, detail string, limit *watch.LimitErr
 	journal.Emit(d.opt.Sink, journal.Event{Type: journal.Watch, Priority: prio, Message: msg, Fields: fields})
 }
 
-const watchDegradedCode = "WATCH_DEGRADED"
+// watchDegradedCode is the daemon's own finding, not an audit's: a watch
+// that a limit left incomplete.
+var watchDegradedCode = finding.Declare(finding.Decl{Name: "WATCH_DEGRADED", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "523d6bbc4abd4a00ae9ba9672d3955c0", Event: "finding",
+	Summary: "an inotify or open-file limit left a watched cache incomplete; its limit is held by rescans"})
 
 func (d *daemon) degradedFinding(t *tstate, detail string, limit *watch.LimitError) audit.Finding {
 	fix := "see journalctl -u gomaint -o verbose GOMAINT_EVENT=watch"
@@ -316,7 +320,7 @@ func (d *daemon) degradedFinding(t *tstate, detail string, limit *watch.LimitErr
 		Fix:    fix}
 }
 
-func withoutCode(fs []audit.Finding, code string) []audit.Finding {
+func withoutCode(fs []audit.Finding, code finding.Code) []audit.Finding {
 	out := fs[:0:0]
 	for _, f := range fs {
 		if f.Code != code {

@@ -71,7 +71,7 @@ type Snapshot struct {
 func CountFindings(fs []audit.Finding) []Finding {
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, Finding{Target: f.Cache, Code: f.Code, Severity: f.Severity.String(), Count: 1})
+		out = append(out, Finding{Target: f.Cache, Code: f.Code.String(), Severity: f.Severity.String(), Count: 1})
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -275,9 +276,10 @@ func TestFormatDuplicateTarget(t *testing.T) {
 }
 
 func TestCountFindings(t *testing.T) {
+	foreign, _ := finding.Lookup("FOREIGN_OWNER")
 	got := CountFindings([]audit.Finding{
-		{Code: "FOREIGN_OWNER", Severity: finding.Warning, Cache: "build", Count: 12},
-		{Code: "GOROOT_MISSING", Severity: finding.Error},
+		{Code: foreign, Severity: finding.Warning, Cache: "build", Count: 12},
+		{Code: goroot.Missing, Severity: finding.Error},
 	})
 	want := []Finding{{"build", "FOREIGN_OWNER", "warning", 1}, {"", "GOROOT_MISSING", "error", 1}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

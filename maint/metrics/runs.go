@@ -66,12 +66,12 @@ func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr gor
 			s.Findings = append(s.Findings, f)
 		}
 	}
-	if !gr.OK && gr.Code != "" {
+	if !gr.OK && !gr.Code.IsZero() {
 		sev := finding.Warning
 		if goRootRequired {
 			sev = finding.Error
 		}
-		s.Findings = append(s.Findings, Finding{Code: gr.Code, Severity: sev.String(), Count: 1})
+		s.Findings = append(s.Findings, Finding{Code: gr.Code.String(), Severity: sev.String(), Count: 1})
 	}
 	old := byName(prev.Targets)
 	seen := map[string]bool{}
