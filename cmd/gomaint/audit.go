@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
@@ -28,7 +29,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	threshold, err := audit.ParseSeverity(*failOn)
+	threshold, err := finding.ParseSeverity(*failOn)
 	if err != nil {
 		safetext.Fprintln(stderr, "gomaint audit: --fail-on:", err)
 		return exitUsage
@@ -62,7 +63,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // auditStatus: 78 for an unusable GOROOT when it is required, else 1 for a
 // finding at or above the threshold.
-func auditStatus(rep *audit.Report, threshold audit.Severity) int {
+func auditStatus(rep *audit.Report, threshold finding.Severity) int {
 	if !rep.GOROOT.OK && rep.GOROOTRequired {
 		return exitConfig
 	}
@@ -108,11 +109,11 @@ func progress(w io.Writer, verb string) func(string, *atomic.Int64) func() {
 }
 
 // Colours for a terminal.
-var colours = map[audit.Severity]string{audit.Error: "\033[31m", audit.Warning: "\033[33m", audit.Info: "\033[36m"}
+var colours = map[finding.Severity]string{finding.Error: "\033[31m", finding.Warning: "\033[33m", finding.Info: "\033[36m"}
 
 func printReport(w io.Writer, rep *audit.Report, colour bool) {
 	// paint escapes text itself: the colour codes around it are gomaint's.
-	paint := func(s audit.Severity, text string) safetext.Raw {
+	paint := func(s finding.Severity, text string) safetext.Raw {
 		if !colour {
 			return safetext.Raw(safetext.Escape(text))
 		}
@@ -122,7 +123,7 @@ func printReport(w io.Writer, rep *audit.Report, colour bool) {
 	if g.OK {
 		safetext.Fprintf(w, "GOROOT  %s (%s)\n", g.Path, g.Version)
 	} else {
-		safetext.Fprintf(w, "GOROOT  %s\n", paint(audit.Error, g.Reason))
+		safetext.Fprintf(w, "GOROOT  %s\n", paint(finding.Error, g.Reason))
 	}
 	for _, c := range rep.Caches {
 		safetext.Fprintf(w, "%-7s %s\n", c.Name, orNone(c.Path))

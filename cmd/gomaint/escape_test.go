@@ -12,6 +12,7 @@ import (
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/repair"
 	"github.com/gomaint/gomaint/maint/testenv"
 	"github.com/gomaint/gomaint/maint/trim"
@@ -101,8 +102,9 @@ func TestReportsEscapeNames(t *testing.T) {
 	printRepair(&b, repair.Outcome{Target: "build", Path: "/c", Result: &repair.Result{Links: facts.Sample{Count: 1, Paths: []string{bad}}}}, true, true)
 	printOutcome(&b, clean.Outcome{Target: "build", Path: "/c", Result: &trim.Result{Failed: 1, FirstError: "unlink " + bad}}, false)
 	printOutcome(&b, clean.Outcome{Target: "mod", Path: "/m", Error: bad}, false)
+	unexpected, _ := finding.Lookup("UNEXPECTED_ENTRY")
 	printStatus(&b, &daemon.Status{Targets: []daemon.TargetStatus{{Name: "build", Path: "/c", Error: bad,
-		Findings: []audit.Finding{{Code: "UNEXPECTED_ENTRY", Severity: audit.Warning, Detail: bad}}}}}, true)
+		Findings: []audit.Finding{{Code: unexpected, Severity: finding.Warning, Detail: bad}}}}}, true)
 	out := b.String()
 	if i := controlChar(out); i >= 0 {
 		t.Errorf("control character %q at %d:\n%s", out[i], i, out)

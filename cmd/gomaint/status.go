@@ -73,7 +73,7 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 	safetext.Fprintf(w, "config  %s (%s scope)\n", st.Config, st.Scope)
 	if st.GOROOT.OK {
 		safetext.Fprintf(w, "GOROOT  %s (%s)\n", st.GOROOT.Path, st.GOROOT.Version)
-	} else if st.GOROOT.Code != "" {
+	} else if !st.GOROOT.Code.IsZero() {
 		safetext.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
 	}
 	for _, t := range st.Targets {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -23,7 +25,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// run audits explicit cache paths in the given scope and environment.
+// run audits explicit cache paths in the given scope and environment. As
+// every audit test goes through it, it also holds each finding to its
+// code's declared severities (metrics have zero samples for those only).
 func run(t *testing.T, scope config.Scope, environ []string, targets ...config.Target) (*Report, *journal.Memory) {
 	t.Helper()
 	cfg := config.Default(scope)
@@ -34,7 +38,13 @@ func run(t *testing.T, scope config.Scope, environ []string, targets ...config.T
 		environ = os.Environ()
 	}
 	sink := &journal.Memory{}
-	return Run(context.Background(), Request{Config: cfg, Environ: environ, Sink: sink}), sink
+	r := Run(context.Background(), Request{Config: cfg, Environ: environ, Sink: sink})
+	for _, f := range r.Findings {
+		if !f.Code.Allows(f.Severity) {
+			t.Errorf("%s finding with severity %s, outside its declaration %+v", f.Code, f.Severity, f.Code.Decl())
+		}
+	}
+	return r, sink
 }
 
 func tgt(name string, kind config.Kind, path string) config.Target {
@@ -51,7 +61,7 @@ func caches(dir string) []config.Target {
 func codes(r *Report) map[string][]Finding {
 	m := map[string][]Finding{}
 	for _, f := range r.Findings {
-		m[f.Code] = append(m[f.Code], f)
+		m[f.Code.String()] = append(m[f.Code.String()], f)
 	}
 	return m
 }
@@ -63,7 +73,7 @@ func must(t *testing.T, r *Report, code string) Finding {
 		t.Fatalf("no %s finding; findings: %+v", code, r.Findings)
 	}
 	f := fs[0]
-	if f.Fix == "" || f.Detail == "" || f.Severity < Info {
+	if f.Fix == "" || f.Detail == "" || f.Severity < finding.Info {
 		t.Errorf("%s finding lacks detail or fix: %+v", code, f)
 	}
 	return f
@@ -144,7 +154,7 @@ func TestFiguresMatchFind(t *testing.T) {
 func TestDisabled(t *testing.T) {
 	env := append(os.Environ(), "GOCACHE=off")
 	r, _ := run(t, config.User, env, tgt("build", config.Build, ""))
-	if f := must(t, r, "CACHE_DISABLED"); f.Severity != Error || !strings.Contains(f.Detail, "GOCACHE=off") {
+	if f := must(t, r, "CACHE_DISABLED"); f.Severity != finding.Error || !strings.Contains(f.Detail, "GOCACHE=off") {
 		t.Errorf("%+v", f)
 	}
 	// No GOCACHE, XDG_CACHE_HOME nor HOME: nothing to derive a cache from.
@@ -218,7 +228,7 @@ func TestUnprotected(t *testing.T) {
 	}
 	var found bool
 	for _, e := range sink.Snapshot() {
-		if e.Fields["GOMAINT_FINDING"] == "CACHE_UNPROTECTED" && e.Type.ID == journal.Findings["CACHE_UNPROTECTED"].ID && e.Fields["GOMAINT_EVENT"] == "finding" {
+		if e.Fields["GOMAINT_FINDING"] == "CACHE_UNPROTECTED" && e.Type.ID == cacheUnprotected.Type().ID && e.Fields["GOMAINT_EVENT"] == "finding" {
 			found = true
 		}
 	}
@@ -423,7 +433,7 @@ func TestWorldWritable(t *testing.T) {
 	build := filepath.Join(dir, "gocache")
 	os.Chmod(filepath.Join(build, "c4"), 0o777)
 	r, _ := run(t, config.User, nil, tgt("build", config.Build, build))
-	if f := must(t, r, "WORLD_WRITABLE"); f.Severity != Error || f.Count != 1 {
+	if f := must(t, r, "WORLD_WRITABLE"); f.Severity != finding.Error || f.Count != 1 {
 		t.Errorf("%+v", f)
 	}
 }
@@ -434,12 +444,12 @@ func TestGOROOTFindings(t *testing.T) {
 	env := append(os.Environ(), "GOROOT=/nonexistent")
 	r, sink := run(t, config.User, env, tgt("build", config.Build, testenv.Dir(t)))
 	f := must(t, r, "GOROOT_MISSING")
-	if f.Severity != Error || f.Path != "/nonexistent" || r.GOROOT.OK {
+	if f.Severity != finding.Error || f.Path != "/nonexistent" || r.GOROOT.OK {
 		t.Errorf("%+v", f)
 	}
 	var ev bool
 	for _, e := range sink.Snapshot() {
-		ev = ev || (e.Fields["GOMAINT_EVENT"] == "goroot" && e.Fields["GOMAINT_GOROOT"] == "/nonexistent" && e.Type.ID == journal.Findings["GOROOT_MISSING"].ID)
+		ev = ev || (e.Fields["GOMAINT_EVENT"] == "goroot" && e.Fields["GOMAINT_GOROOT"] == "/nonexistent" && e.Type.ID == goroot.Missing.Type().ID)
 	}
 	if !ev {
 		t.Error("no goroot event naming /nonexistent")

@@ -5,9 +5,14 @@ import (
 	"strings"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkInterrupted) }
+
+var versionHalfRemoved = finding.Declare(finding.Decl{Name: "VERSION_HALF_REMOVED", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "b3f40508f1d645e3bc3e6bbd4cd61439", Event: "finding",
+	Summary: "a module version left half removed or half extracted by a killed command"})
 
 // checkInterrupted: a module version whose .partial outlived any go
 // command was half removed or half extracted when something was killed.
@@ -18,7 +23,7 @@ func checkInterrupted(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	h := cache.Facts.HalfRemoved
-	return []Finding{{Code: "VERSION_HALF_REMOVED", Severity: Warning, Count: h.Count,
+	return []Finding{{Code: versionHalfRemoved, Severity: finding.Warning, Count: h.Count,
 		Detail: fmt.Sprintf("%d module versions were left half removed or half extracted (a .partial file over an hour old), e.g. %s",
 			h.Count, strings.Join(h.Paths, ", ")),
 		Fix: gomaintClean(c, cache)}}

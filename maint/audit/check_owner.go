@@ -6,9 +6,14 @@ import (
 	"sort"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkOwner) }
+
+var foreignOwner = finding.Declare(finding.Decl{Name: "FOREIGN_OWNER", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "0e76c1d3a5bb4311b20b8706a70e46cc", Event: "finding",
+	Summary: "entries owned by another user (or, in a shared cache, another group)"})
 
 // checkOwner: entries owned by another uid than the cache's, typically root
 // after `sudo go build`. go cannot refresh their use time or replace them.
@@ -29,7 +34,7 @@ func checkOwner(c *Context, cache *Cache) []Finding {
 	var out []Finding
 	for _, uid := range uids {
 		o := cache.Facts.Owners[uid]
-		out = append(out, Finding{Code: "FOREIGN_OWNER", Severity: Warning,
+		out = append(out, Finding{Code: foreignOwner, Severity: finding.Warning,
 			Path: path.Join(cache.Path, o.Example), Count: o.Entries, ApparentBytes: o.ApparentBytes,
 			Detail: fmt.Sprintf("%d entries (%s) are owned by %s, not %s (e.g. %s); left by `sudo go ...` or another user, they break later builds",
 				o.Entries, config.FormatSize(o.ApparentBytes), userName(uid), userName(cache.Owner), o.Example),
@@ -45,7 +50,7 @@ func foreignGroup(cache *Cache) []Finding {
 	if fg.Count == 0 {
 		return nil
 	}
-	return []Finding{{Code: "FOREIGN_OWNER", Severity: Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, ApparentBytes: fg.ApparentBytes,
+	return []Finding{{Code: foreignOwner, Severity: finding.Warning, Path: path.Join(cache.Path, fg.Paths[0]), Count: fg.Count, ApparentBytes: fg.ApparentBytes,
 		Detail: fmt.Sprintf("%d entries (%s) of this shared cache do not belong to group %s (e.g. %s): other members cannot use them",
 			fg.Count, config.FormatSize(fg.ApparentBytes), cache.Group.Name, fg.Paths[0]),
 		Fix: fmt.Sprintf("sudo gomaint fix --system --target %s", cache.Target.Name)}}

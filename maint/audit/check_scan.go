@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/target"
 )
 
 func init() { register(checkScan) }
+
+var scanIncomplete = finding.Declare(finding.Decl{Name: "SCAN_INCOMPLETE", Lowest: finding.Warning, Highest: finding.Error,
+	ID: "181582a8aa444bca98c3dabdb6685b57", Event: "finding",
+	Summary: "parts of the cache (an error: all of it) could not be read; figures are lower bounds"})
 
 // checkScan: what could not be read makes every figure a lower bound.
 func checkScan(c *Context, cache *Cache) []Finding {
@@ -17,7 +22,7 @@ func checkScan(c *Context, cache *Cache) []Finding {
 		return nil // checkPath
 	}
 	if cache.ScanErr != nil {
-		return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Error,
+		return []Finding{{Code: scanIncomplete, Severity: finding.Error,
 			Detail: fmt.Sprintf("cannot read the cache: %v", cache.ScanErr),
 			Fix:    fmt.Sprintf("make %s a directory readable by %s", shellQuote(cache.Path), userName(cache.Owner))}}
 	}
@@ -25,7 +30,7 @@ func checkScan(c *Context, cache *Cache) []Finding {
 		return nil
 	}
 	u := cache.Facts.Unreadable
-	return []Finding{{Code: "SCAN_INCOMPLETE", Severity: Warning, Count: u.Count,
+	return []Finding{{Code: scanIncomplete, Severity: finding.Warning, Count: u.Count,
 		Detail: fmt.Sprintf("%d entries could not be read, so sizes are lower bounds: %s", u.Count, strings.Join(u.Paths, "; ")),
 		Fix:    fmt.Sprintf("sudo chown -R %s: %s", userName(cache.Owner), shellQuote(cache.Path))}}
 }

@@ -7,9 +7,14 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkToolchains) }
+
+var staleToolchains = finding.Declare(finding.Decl{Name: "STALE_TOOLCHAINS", Lowest: finding.Info, Highest: finding.Info,
+	ID: "911a5d7c816e4ebdbdc49eaf1682e869", Event: "finding",
+	Summary: "GOTOOLCHAIN downloads unused for toolchain_max_age"})
 
 // checkToolchains: GOTOOLCHAIN downloads (hundreds of MB each) that have
 // not run for longer than toolchain_max_age.
@@ -35,7 +40,7 @@ func checkToolchains(c *Context, cache *Cache) []Finding {
 	for i, s := range stale {
 		dirs[i] = shellQuote(cache.Path + "/golang.org/" + s)
 	}
-	return []Finding{{Code: "STALE_TOOLCHAINS", Severity: Info, Count: int64(len(stale)), ApparentBytes: bytes,
+	return []Finding{{Code: staleToolchains, Severity: finding.Info, Count: int64(len(stale)), ApparentBytes: bytes,
 		Path: cache.Path + "/golang.org/" + stale[0],
 		Detail: fmt.Sprintf("%d toolchains unused for over %s hold %s: %s",
 			len(stale), config.FormatDuration(maxAge), config.FormatSize(bytes), strings.Join(stale, ", ")),

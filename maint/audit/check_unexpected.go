@@ -7,9 +7,14 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
 func init() { register(checkUnexpected) }
+
+var unexpectedEntry = finding.Declare(finding.Decl{Name: "UNEXPECTED_ENTRY", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "7d50f9c35b734151b4ff7419ba02d790", Event: "finding",
+	Summary: "entries Go's layout does not define, stale temporary files, mounts inside the cache"})
 
 // checkUnexpected: anything in the cache that Go's layout does not define,
 // leftovers of interrupted go commands, and what the walk did not enter.
@@ -24,7 +29,7 @@ func checkUnexpected(c *Context, cache *Cache) []Finding {
 		if s.Count == 0 {
 			return
 		}
-		out = append(out, Finding{Code: "UNEXPECTED_ENTRY", Severity: Warning,
+		out = append(out, Finding{Code: unexpectedEntry, Severity: finding.Warning,
 			Path: path.Join(cache.Path, s.Paths[0]), Count: s.Count, ApparentBytes: s.ApparentBytes,
 			Detail: fmt.Sprintf(detail, s.Count, strings.Join(s.Paths, ", ")), Fix: fix})
 	}

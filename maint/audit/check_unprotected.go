@@ -4,11 +4,16 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/protect"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
 
 func init() { register(checkUnprotected) }
+
+var cacheUnprotected = finding.Declare(finding.Decl{Name: "CACHE_UNPROTECTED", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "95436c59f52f40bca96554d46a42091c", Event: "finding",
+	Summary: "a tmpfiles.d rule ages or empties the cache, and no line of its own excludes it"})
 
 // checkUnprotected: a tmpfiles.d rule ages the cache's contents (or empties
 // it at boot), and neither the cache nor a directory in between has a line
@@ -27,7 +32,7 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 	}
 	r := v.Cleaner
 	if v.AtBoot {
-		return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+		return []Finding{{Code: cacheUnprotected, Severity: finding.Warning,
 			Detail: fmt.Sprintf("%s:%d (%s %s) empties %s at every boot, and no tmpfiles.d line can exclude it",
 				r.File, r.Line, r.Type, r.Path, cache.Path),
 			Fix: moveFix(c, cache)}}
@@ -42,7 +47,7 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 			}
 		}
 	}
-	return []Finding{{Code: "CACHE_UNPROTECTED", Severity: Warning,
+	return []Finding{{Code: cacheUnprotected, Severity: finding.Warning,
 		Detail: fmt.Sprintf("%s:%d (%s %s %s) removes cache entries unused for %s, and no x line (nor another line of its own) excludes %s",
 			r.File, r.Line, r.Type, r.Path, r.Age, r.Age, cache.Path),
 		Fix: fix}}

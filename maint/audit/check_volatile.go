@@ -7,10 +7,15 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/scan"
 )
 
 func init() { register(checkVolatile) }
+
+var cacheVolatile = finding.Declare(finding.Decl{Name: "CACHE_VOLATILE", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "ec7a4f18d76a4ecd86667437c5bc4b98", Event: "finding",
+	Summary: "the cache is on tmpfs or ramfs, or under a temporary directory: lost at reboot"})
 
 // volatileDirs are emptied at boot or by tmpfiles cleaning on most systems.
 var volatileDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/run"}
@@ -37,7 +42,7 @@ func checkVolatile(c *Context, cache *Cache) []Finding {
 	if why == "" {
 		return nil
 	}
-	return []Finding{{Code: "CACHE_VOLATILE", Severity: Warning,
+	return []Finding{{Code: cacheVolatile, Severity: finding.Warning,
 		Detail: fmt.Sprintf("%s %s %s; every build after that starts from nothing", envName(cache), cache.Path, why),
 		Fix:    moveFix(c, cache)}}
 }

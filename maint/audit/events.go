@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 )
 
 // priorities maps finding severities to syslog priorities.
-var priorities = map[Severity]journal.Priority{Info: journal.Notice, Warning: journal.Warning, Error: journal.Err}
+var priorities = map[finding.Severity]journal.Priority{finding.Info: journal.Notice, finding.Warning: journal.Warning, finding.Error: journal.Err}
 
 // emit sends the GOROOT verdict, one audit event per cache and one event
 // per finding.
@@ -52,11 +53,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 		byName[c.Target.Name] = c
 	}
 	for _, f := range rep.Findings {
-		t, ok := journal.Findings[f.Code]
-		if !ok {
-			continue
-		}
-		fields := map[string]string{"GOMAINT_FINDING": f.Code, "GOMAINT_SEVERITY": f.Severity.String(),
+		fields := map[string]string{"GOMAINT_FINDING": f.Code.String(), "GOMAINT_SEVERITY": f.Severity.String(),
 			"GOMAINT_PATH": f.Path, "GOMAINT_FIX": f.Fix}
 		if c := byName[f.Cache]; c != nil {
 			for k, v := range cacheFields(c) {
@@ -74,7 +71,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 				fields[k] = journal.Int(v)
 			}
 		}
-		journal.Emit(sink, journal.Event{Type: t, Priority: priorities[f.Severity], Message: f.Code + ": " + f.Detail, Fields: fields})
+		journal.Emit(sink, journal.Event{Type: f.Code.Type(), Priority: priorities[f.Severity], Message: f.Code.String() + ": " + f.Detail, Fields: fields})
 	}
 }
 

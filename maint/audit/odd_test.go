@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/config"
-	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -35,7 +34,7 @@ func TestHalfRemovedVersion(t *testing.T) {
 	}
 	var journaled bool
 	for _, e := range sink.Snapshot() {
-		journaled = journaled || e.Type == journal.Findings["VERSION_HALF_REMOVED"]
+		journaled = journaled || e.Type == versionHalfRemoved.Type()
 	}
 	if !journaled {
 		t.Error("no journal event for VERSION_HALF_REMOVED")

@@ -21,6 +21,7 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/facts"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/scan"
@@ -86,8 +87,8 @@ type CacheReport struct {
 }
 
 // Worst returns the highest severity among the findings, and false if none.
-func (r *Report) Worst() (Severity, bool) {
-	worst, any := Info, false
+func (r *Report) Worst() (finding.Severity, bool) {
+	worst, any := finding.Info, false
 	for _, f := range r.Findings {
 		if !any || f.Severity > worst {
 			worst, any = f.Severity, true
@@ -141,9 +142,9 @@ func Run(ctx context.Context, req Request) *Report {
 	wg.Wait()
 	rep.GOROOT = rootRes
 	if !rootRes.OK {
-		sev := Warning
+		sev := finding.Warning
 		if cfg.GOROOT.Required {
-			sev = Error
+			sev = finding.Error
 		}
 		rep.Findings = append(rep.Findings, Finding{Code: rootRes.Code, Severity: sev, Path: rootRes.Path, Detail: rootRes.Reason, Fix: rootRes.Fix})
 	}

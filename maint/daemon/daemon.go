@@ -130,10 +130,10 @@ func Run(ctx context.Context, opt Options) int {
 	}
 	resolved, env, gr, ok := d.prepare(ctx, cfg)
 	if !ok {
-		opt.Notify(statusNote(gr.Code + ": " + gr.Reason))
+		opt.Notify(statusNote(gr.Code.String() + ": " + gr.Reason))
 		if dir := cfg.Daemon.MetricsDir; dir != "" {
 			// So that the GOROOT alert fires for a daemon that cannot start.
-			metrics.Write(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code, Severity: "error", Count: 1}}})
+			metrics.Write(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code.String(), Severity: "error", Count: 1}}})
 		}
 		return ExitConfig
 	}

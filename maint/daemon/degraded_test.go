@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/testenv"
+	"github.com/gomaint/gomaint/maint/watch"
 )
 
 // TestLifecycleDegraded (issue 12 item 8): with the inotify limits run
@@ -82,7 +85,7 @@ func degradedInNamespace(t *testing.T, lim string) {
 	}
 	found := false
 	for _, f := range st.Targets[0].Findings {
-		found = found || (f.Code == "WATCH_DEGRADED" && strings.Contains(f.Fix, sysctl))
+		found = found || (f.Code == watchDegradedCode && strings.Contains(f.Fix, sysctl))
 	}
 	if !found {
 		t.Errorf("no WATCH_DEGRADED finding naming %s: %+v", sysctl, st.Targets[0].Findings)
@@ -121,7 +124,7 @@ func degradedInNamespace(t *testing.T, lim string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for _, f := range st.Targets[0].Findings {
-		if f.Code == "WATCH_DEGRADED" {
+		if f.Code == watchDegradedCode {
 			t.Errorf("WATCH_DEGRADED stays once every shard is watched")
 		}
 	}
@@ -168,6 +171,18 @@ func growUnwatched(t *testing.T, cache string, n int) {
 			if err := os.WriteFile(filepath.Join(cache, h[:2], h+e.suffix), out[:e.size], 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestDegradedFindingDeclared: the daemon's own finding has a severity
+// its declaration allows, which is all the metrics have zero samples for.
+func TestDegradedFindingDeclared(t *testing.T) {
+	d := &daemon{iv: Intervals{Degraded: time.Minute}}
+	ts := &tstate{rt: target.Resolved{Target: config.Target{Name: "build"}, Path: "/c"}}
+	for _, lim := range []*watch.LimitError{nil, {Limit: "fs.inotify.max_user_watches", Raise: "sysctl -w fs.inotify.max_user_watches=524288"}} {
+		if f := d.degradedFinding(ts, "limit", lim); !f.Code.Allows(f.Severity) {
+			t.Errorf("%s with severity %s, outside its declaration %+v", f.Code, f.Severity, f.Code.Decl())
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/target"
@@ -303,19 +304,23 @@ func (d *daemon) setWatch(t *tstate, state, detail string, limit *watch.LimitErr
 	journal.Emit(d.opt.Sink, journal.Event{Type: journal.Watch, Priority: prio, Message: msg, Fields: fields})
 }
 
-const watchDegradedCode = "WATCH_DEGRADED"
+// watchDegradedCode is the daemon's own finding, not an audit's: a watch
+// that a limit left incomplete.
+var watchDegradedCode = finding.Declare(finding.Decl{Name: "WATCH_DEGRADED", Lowest: finding.Warning, Highest: finding.Warning,
+	ID: "523d6bbc4abd4a00ae9ba9672d3955c0", Event: "finding",
+	Summary: "an inotify or open-file limit left a watched cache incomplete; its limit is held by rescans"})
 
 func (d *daemon) degradedFinding(t *tstate, detail string, limit *watch.LimitError) audit.Finding {
 	fix := "see journalctl -u gomaint -o verbose GOMAINT_EVENT=watch"
 	if limit != nil {
 		fix = limit.Raise + "; then systemctl reload gomaint"
 	}
-	return audit.Finding{Code: watchDegradedCode, Severity: audit.Warning, Cache: t.rt.Name, Path: t.rt.Path,
+	return audit.Finding{Code: watchDegradedCode, Severity: finding.Warning, Cache: t.rt.Name, Path: t.rt.Path,
 		Detail: fmt.Sprintf("the cache is not fully watched (%s): its limit is enforced by a rescan every %s instead of within seconds", detail, d.iv.Degraded),
 		Fix:    fix}
 }
 
-func withoutCode(fs []audit.Finding, code string) []audit.Finding {
+func withoutCode(fs []audit.Finding, code finding.Code) []audit.Finding {
 	out := fs[:0:0]
 	for _, f := range fs {
 		if f.Code != code {

@@ -16,7 +16,7 @@ func Emit(sink journal.Sink, res Result) {
 			Message: fmt.Sprintf("GOROOT %s is usable (%s)", res.Path, res.Version), Fields: fields})
 		return
 	}
-	fields["GOMAINT_FINDING"], fields["GOMAINT_REASON"], fields["GOMAINT_FIX"] = res.Code, res.Reason, res.Fix
-	journal.Emit(sink, journal.Event{Type: journal.Findings[res.Code], Priority: journal.Err,
-		Message: res.Code + ": " + res.Reason, Fields: fields})
+	fields["GOMAINT_FINDING"], fields["GOMAINT_REASON"], fields["GOMAINT_FIX"] = res.Code.String(), res.Reason, res.Fix
+	journal.Emit(sink, journal.Event{Type: res.Code.Type(), Priority: journal.Err,
+		Message: res.Code.String() + ": " + res.Reason, Fields: fields})
 }

@@ -20,12 +20,18 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 )
 
-// Finding codes.
-const (
-	Missing = "GOROOT_MISSING"
-	Invalid = "GOROOT_INVALID"
+// Finding codes. They are "goroot" events, as a usable GOROOT is, so that
+// one query finds every GOROOT verdict.
+var (
+	Missing = finding.Declare(finding.Decl{Name: "GOROOT_MISSING", Lowest: finding.Warning, Highest: finding.Error,
+		ID: "d743b29773554e5b852d878366c16ea0", Event: "goroot", MachineWide: true,
+		Summary: "no GOROOT and no go command in PATH, or the directory does not exist"})
+	Invalid = finding.Declare(finding.Decl{Name: "GOROOT_INVALID", Lowest: finding.Warning, Highest: finding.Error,
+		ID: "f72186e9832b4f3aa7b53cf1f6ee99d8", Event: "goroot", MachineWide: true,
+		Summary: "not a Go root, built for another machine, go version fails, or older than expect_version"})
 )
 
 // Result is the verdict on one GOROOT.
@@ -33,8 +39,9 @@ type Result struct {
 	Path    string `json:"path"`
 	Version string `json:"version"`
 	OK      bool   `json:"ok"`
-	// Code is Missing or Invalid when not OK.
-	Code string `json:"code,omitempty"`
+	// Code is Missing or Invalid when not OK. The severity is the
+	// caller's: an error when GOROOT is required, else a warning.
+	Code finding.Code `json:"code,omitzero"`
 	// Reason says which check failed, in one line naming the path.
 	Reason string `json:"reason,omitempty"`
 	Fix    string `json:"fix,omitempty"`
@@ -85,7 +92,7 @@ func Check(ctx context.Context, req Request) Result {
 	return checkVersion(ctx, r, req.ExpectVersion)
 }
 
-func fail(r Result, code, reason, fix string) Result {
+func fail(r Result, code finding.Code, reason, fix string) Result {
 	r.OK, r.Code, r.Reason, r.Fix = false, code, reason, fix
 	return r
 }

@@ -2,6 +2,7 @@ package goroot
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -36,16 +38,16 @@ func fakeRoot(t *testing.T, gobin []byte, platform string) string {
 	return root
 }
 
-func check(t *testing.T, req Request, code, reason string) Result {
+func check(t *testing.T, req Request, code finding.Code, reason string) Result {
 	t.Helper()
 	r := Check(context.Background(), req)
-	if r.Code != code || r.OK != (code == "") {
+	if r.Code != code || r.OK != code.IsZero() {
 		t.Fatalf("Check(%+v) = %+v; want code %q", req, r, code)
 	}
 	if !strings.Contains(r.Reason, reason) {
 		t.Errorf("reason %q does not say %q", r.Reason, reason)
 	}
-	if code != "" && r.Fix == "" {
+	if !code.IsZero() && r.Fix == "" {
 		t.Errorf("no fix for %s", code)
 	}
 	return r
@@ -53,7 +55,7 @@ func check(t *testing.T, req Request, code, reason string) Result {
 
 func TestUsable(t *testing.T) {
 	root := realGOROOT(t)
-	r := check(t, Request{EnvGOROOT: root}, "", "")
+	r := check(t, Request{EnvGOROOT: root}, finding.Code{}, "")
 	if r.Version != runtime.Version() && !strings.HasPrefix(r.Version, "go1.") {
 		t.Errorf("version %q", r.Version)
 	}
@@ -61,7 +63,7 @@ func TestUsable(t *testing.T) {
 		t.Errorf("path %q from %q", r.Path, r.Source)
 	}
 	// An explicit path wins over the environment.
-	if r := check(t, Request{Path: root, EnvGOROOT: "/nonexistent"}, "", ""); r.Source != "configured" {
+	if r := check(t, Request{Path: root, EnvGOROOT: "/nonexistent"}, finding.Code{}, ""); r.Source != "configured" {
 		t.Errorf("source %q", r.Source)
 	}
 }
@@ -114,7 +116,7 @@ func TestTooOld(t *testing.T) {
 	if r.Version == "" {
 		t.Error("the version should still be reported")
 	}
-	check(t, Request{Path: realGOROOT(t), ExpectVersion: "go1.21"}, "", "")
+	check(t, Request{Path: realGOROOT(t), ExpectVersion: "go1.21"}, finding.Code{}, "")
 }
 
 func BenchmarkCheck(b *testing.B) {
@@ -126,6 +128,30 @@ func BenchmarkCheck(b *testing.B) {
 	for b.Loop() {
 		if r := Check(context.Background(), Request{Path: root}); !r.OK {
 			b.Fatal(r.Reason)
+		}
+	}
+}
+
+// TestResultJSON: a verdict is written as before codes were declared (a
+// usable GOROOT has no "code" at all) and reads back as itself, as
+// `gomaint status` reads the daemon's status.json.
+func TestResultJSON(t *testing.T) {
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{Path: "/usr/local/go", Version: "go1.26.0", OK: true, Source: "go env"},
+			`{"path":"/usr/local/go","version":"go1.26.0","ok":true,"source":"go env"}`},
+		{Result{Path: "/opt/go", Code: Missing, Reason: "GOROOT /opt/go does not exist", Fix: "install Go", Source: "configured"},
+			`{"path":"/opt/go","version":"","ok":false,"code":"GOROOT_MISSING","reason":"GOROOT /opt/go does not exist","fix":"install Go","source":"configured"}`},
+	} {
+		b, err := json.Marshal(tc.r)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("Marshal = %s, %v\nwant %s", b, err, tc.want)
+		}
+		var back Result
+		if err := json.Unmarshal(b, &back); err != nil || back != tc.r {
+			t.Errorf("%s reads back as %+v, %v", b, back, err)
 		}
 	}
 }

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/audit"
-	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/safefs"
 )
 
@@ -70,7 +70,7 @@ type Snapshot struct {
 func CountFindings(fs []audit.Finding) []Finding {
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, Finding{Target: f.Cache, Code: f.Code, Severity: f.Severity.String(), Count: 1})
+		out = append(out, Finding{Target: f.Cache, Code: f.Code.String(), Severity: f.Severity.String(), Count: 1})
 	}
 	return out
 }
@@ -147,19 +147,21 @@ func Format(w io.Writer, s Snapshot) error {
 
 	add("gomaint_goroot_ok", "gauge", "1 if GOROOT passed its check, else 0.", boolInt(s.GorootOK))
 
-	// A zero for every code, target and severity, so that alerts need no
-	// absent() and a finding appearing is a change of value, not a new
-	// series. GOROOT findings are machine-wide: no target label.
+	// A zero for every declared code, target and severity the code can
+	// have, so that alerts need no absent() and a finding appearing is a
+	// change of value, not a new series. Machine-wide codes (GOROOT) have
+	// no target label.
 	type fkey struct{ target, code, sev string }
 	counts := map[fkey]int{}
-	for code, typ := range journal.Findings {
+	for _, code := range finding.All() {
+		d := code.Decl()
 		targets := s.Targets
-		if typ.Event == journal.GorootOK.Event {
+		if d.MachineWide {
 			targets = []Target{{}}
 		}
 		for _, t := range targets {
-			for sev := audit.Info; sev <= audit.Error; sev++ {
-				counts[fkey{t.Name, code, sev.String()}] = 0
+			for sev := d.Lowest; sev <= d.Highest; sev++ {
+				counts[fkey{t.Name, d.Name, sev.String()}] = 0
 			}
 		}
 	}
@@ -171,7 +173,7 @@ func Format(w io.Writer, s Snapshot) error {
 		if k.target != "" {
 			ls = append([]label{{"target", k.target}}, ls...)
 		}
-		add("gomaint_findings", "gauge", "Findings of the last audit by target, code and severity; 0 for every known code.", strconv.Itoa(n), ls...)
+		add("gomaint_findings", "gauge", "Findings of the last audit by target, code and severity; 0 for every known code at each severity it can have.", strconv.Itoa(n), ls...)
 	}
 
 	names := make([]string, 0, len(fams))

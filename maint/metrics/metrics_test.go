@@ -20,7 +20,8 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/audit"
-	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -218,34 +219,42 @@ func TestFormatZeroFindings(t *testing.T) {
 	s := full()
 	s.Findings = nil
 	_, _, ss := parse(t, format(t, s))
-	sevs := []string{audit.Info.String(), audit.Warning.String(), audit.Error.String()}
 	n := 0
-	for code, typ := range journal.Findings {
-		machineWide := typ.Event == journal.GorootOK.Event
-		for _, sev := range sevs {
-			if machineWide {
-				m := find(ss, "gomaint_findings", map[string]string{"code": code, "severity": sev})
-				if len(m) != 1 || m[0].value != "0" || len(m[0].labels) != 2 {
-					t.Errorf("%s/%s: got %v, want one 0 without a target", code, sev, m)
+	for _, code := range finding.All() {
+		d := code.Decl()
+		for sev := finding.Info; sev <= finding.Error; sev++ {
+			want := 0
+			if code.Allows(sev) {
+				want = 1
+			}
+			if d.MachineWide {
+				m := find(ss, "gomaint_findings", map[string]string{"code": d.Name, "severity": sev.String()})
+				if len(m) != want || want == 1 && (m[0].value != "0" || len(m[0].labels) != 2) {
+					t.Errorf("%s/%s: got %v, want %d zero without a target", d.Name, sev, m, want)
 				}
-				n++
+				n += want
 				continue
 			}
 			for _, tg := range s.Targets {
-				m := find(ss, "gomaint_findings", map[string]string{"target": tg.Name, "code": code, "severity": sev})
-				if len(m) != 1 || m[0].value != "0" {
-					t.Errorf("%s/%s/%s: got %v, want one 0", tg.Name, code, sev, m)
+				m := find(ss, "gomaint_findings", map[string]string{"target": tg.Name, "code": d.Name, "severity": sev.String()})
+				if len(m) != want || want == 1 && m[0].value != "0" {
+					t.Errorf("%s/%s/%s: got %v, want %d zero", tg.Name, d.Name, sev, m, want)
 				}
-				n++
+				n += want
 			}
 		}
 	}
 	if got := len(find(ss, "gomaint_findings", nil)); got != n {
 		t.Errorf("%d gomaint_findings samples, want %d", got, n)
 	}
-	// With no targets, the machine-wide codes are still there.
+	// A code's range alone decides: WORLD_WRITABLE is always an error.
+	if m := find(ss, "gomaint_findings", map[string]string{"code": "WORLD_WRITABLE"}); len(m) != len(s.Targets) || m[0].labels["severity"] != "error" {
+		t.Errorf("WORLD_WRITABLE samples: %v, want one error per target", m)
+	}
+	// With no targets, the machine-wide codes are still there, as a
+	// warning and as an error (goroot.required decides).
 	_, _, ss = parse(t, format(t, Snapshot{}))
-	if len(find(ss, "gomaint_findings", map[string]string{"code": "GOROOT_INVALID"})) != len(sevs) {
+	if len(find(ss, "gomaint_findings", map[string]string{"code": "GOROOT_INVALID"})) != 2 {
 		t.Error("no GOROOT_INVALID samples without targets")
 	}
 }
@@ -274,9 +283,10 @@ func TestFormatDuplicateTarget(t *testing.T) {
 }
 
 func TestCountFindings(t *testing.T) {
+	foreign, _ := finding.Lookup("FOREIGN_OWNER")
 	got := CountFindings([]audit.Finding{
-		{Code: "FOREIGN_OWNER", Severity: audit.Warning, Cache: "build", Count: 12},
-		{Code: "GOROOT_MISSING", Severity: audit.Error},
+		{Code: foreign, Severity: finding.Warning, Cache: "build", Count: 12},
+		{Code: goroot.Missing, Severity: finding.Error},
 	})
 	want := []Finding{{"build", "FOREIGN_OWNER", "warning", 1}, {"", "GOROOT_MISSING", "error", 1}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/scan"
 )
@@ -65,12 +66,12 @@ func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr gor
 			s.Findings = append(s.Findings, f)
 		}
 	}
-	if !gr.OK && gr.Code != "" {
-		sev := audit.Warning
+	if !gr.OK && !gr.Code.IsZero() {
+		sev := finding.Warning
 		if goRootRequired {
-			sev = audit.Error
+			sev = finding.Error
 		}
-		s.Findings = append(s.Findings, Finding{Code: gr.Code, Severity: sev.String(), Count: 1})
+		s.Findings = append(s.Findings, Finding{Code: gr.Code.String(), Severity: sev.String(), Count: 1})
 	}
 	old := byName(prev.Targets)
 	seen := map[string]bool{}

@@ -30,6 +30,9 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/gomaint/gomaint/maint/audit" // declares the audit's finding codes
+	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -327,7 +330,7 @@ func testInstallWithoutGo(t *testing.T, c *container, deb string) {
 	if !strings.Contains(status, "GOROOT_MISSING") {
 		t.Errorf("systemctl status gomaint shows no GOROOT_MISSING line:\n%s", status)
 	}
-	id := journal.Findings["GOROOT_MISSING"].ID
+	id := goroot.Missing.Type().ID
 	es := c.waitJournal(t, 5*time.Second, nil, "-u", "gomaint.service", "MESSAGE_ID="+id)
 	if len(es) == 0 {
 		t.Errorf("no GOROOT_MISSING event (MESSAGE_ID=%s) from gomaint.service in the journal:\n%s", id,
@@ -416,7 +419,7 @@ func testReadyEvent(t *testing.T, c *container) {
 }
 
 func testVolatileFinding(t *testing.T, c *container) {
-	typ := journal.Findings["CACHE_VOLATILE"]
+	typ := codeType(t, "CACHE_VOLATILE")
 	es := c.waitJournal(t, 20*time.Second, nil, "GOMAINT_EVENT=finding", "GOMAINT_FINDING=CACHE_VOLATILE", since(startTime))
 	if len(es) == 0 {
 		t.Fatalf("journalctl GOMAINT_EVENT=finding GOMAINT_FINDING=CACHE_VOLATILE finds nothing for the tmpfs target /var/cache/go/volatile; gomaint's entries since the start:\n%s",
@@ -437,6 +440,16 @@ func testVolatileFinding(t *testing.T, c *container) {
 	if !found {
 		t.Errorf("no CACHE_VOLATILE finding names target volatile:\n%s", entries(es))
 	}
+}
+
+// codeType is the journal event type of a declared finding code.
+func codeType(t *testing.T, name string) journal.Type {
+	t.Helper()
+	c, ok := finding.Lookup(name)
+	if !ok {
+		t.Fatalf("no finding code %s is declared", name)
+	}
+	return c.Type()
 }
 
 // catalogSubject returns the Subject line of a catalog entry up to its
@@ -462,7 +475,7 @@ func catalogSubject(t *testing.T, repo, id string) string {
 }
 
 func testCatalog(t *testing.T, c *container, repo string) {
-	for _, typ := range []journal.Type{journal.Ready, journal.Findings["CACHE_VOLATILE"]} {
+	for _, typ := range []journal.Type{journal.Ready, codeType(t, "CACHE_VOLATILE")} {
 		subject := catalogSubject(t, repo, typ.ID)
 		out := c.run(t, "journalctl", "--no-pager", "-x", "-n", "5", "MESSAGE_ID="+typ.ID)
 		if !strings.Contains(out, subject) || !strings.Contains(out, "Defined-By: gomaint") {
@@ -619,7 +632,7 @@ func testGorootMissing(t *testing.T, c *container) {
 	}
 	failsWithoutLoop(t, c, "gomaint.service")
 
-	typ := journal.Findings["GOROOT_MISSING"]
+	typ := goroot.Missing.Type()
 	es := c.waitJournal(t, 5*time.Second, nil, "GOMAINT_EVENT=goroot", "GOMAINT_FINDING=GOROOT_MISSING", since(start))
 	if len(es) == 0 {
 		t.Fatalf("journalctl GOMAINT_EVENT=goroot GOMAINT_FINDING=GOROOT_MISSING finds nothing since the restart:\n%s",
