@@ -142,11 +142,7 @@ func Run(ctx context.Context, req Request) *Report {
 	wg.Wait()
 	rep.GOROOT = rootRes
 	if !rootRes.OK {
-		sev := finding.Warning
-		if cfg.GOROOT.Required {
-			sev = finding.Error
-		}
-		rep.Findings = append(rep.Findings, Finding{Code: rootRes.Code, Severity: sev, Path: rootRes.Path, Detail: rootRes.Reason, Fix: rootRes.Fix})
+		rep.Findings = append(rep.Findings, Finding{Code: rootRes.Code, Severity: rootRes.Severity(cfg.GOROOT.Required), Path: rootRes.Path, Detail: rootRes.Reason, Fix: rootRes.Fix})
 	}
 	for _, cache := range caches {
 		rep.Findings = append(rep.Findings, runChecks(c, cache)...)

@@ -57,11 +57,7 @@ func (d *daemon) publish() {
 func metricsOf(st *Status) metrics.Snapshot {
 	s := metrics.Snapshot{GorootOK: st.GOROOT.OK}
 	if !st.GOROOT.OK && !st.GOROOT.Code.IsZero() {
-		sev := "warning"
-		if st.GOROOTRequired {
-			sev = "error"
-		}
-		s.Findings = append(s.Findings, metrics.Finding{Code: st.GOROOT.Code.String(), Severity: sev, Count: 1})
+		s.Findings = append(s.Findings, metrics.Finding{Code: st.GOROOT.Code.String(), Severity: st.GOROOT.Severity(st.GOROOTRequired).String(), Count: 1})
 	}
 	for _, t := range st.Targets {
 		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, DiskBytes: t.DiskBytes, Files: t.Files,

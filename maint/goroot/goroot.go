@@ -206,3 +206,14 @@ func fixMissing(path string) string {
 	}
 	return "install Go, or set GOROOT to a Go installation (Environment=GOROOT=... in the unit)"
 }
+
+// Severity is how grave a failed check is: an error where the
+// configuration requires a usable Go ([goroot] required, the default),
+// else a warning. Every report of the verdict (audit, status, metrics)
+// asks here.
+func (r Result) Severity(required bool) finding.Severity {
+	if required {
+		return finding.Error
+	}
+	return finding.Warning
+}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
-	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/scan"
 )
@@ -67,11 +66,7 @@ func Cleaned(prev Snapshot, outs []clean.Outcome, limit map[string]int64, gr gor
 		}
 	}
 	if !gr.OK && !gr.Code.IsZero() {
-		sev := finding.Warning
-		if goRootRequired {
-			sev = finding.Error
-		}
-		s.Findings = append(s.Findings, Finding{Code: gr.Code.String(), Severity: sev.String(), Count: 1})
+		s.Findings = append(s.Findings, Finding{Code: gr.Code.String(), Severity: gr.Severity(goRootRequired).String(), Count: 1})
 	}
 	old := byName(prev.Targets)
 	seen := map[string]bool{}
