@@ -1,0 +1,92 @@
+// Package paths is the one place where gomaint's own locations are
+// computed from an environment: the XDG base directories (by the spec's
+// rule, and by go's stricter one for finding go's caches), and gomaint's
+// configuration file, tmpfiles.d file, state, runtime and lock directories
+// and control socket. "" means the environment names no such place; the
+// caller says what to set. It decides names only: making the directories,
+// and refusing ones others could write, is maint/rundir's.
+package paths
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// SystemConfig is the system's configuration file.
+const SystemConfig = "/etc/gomaint/gomaint.toml"
+
+// UserConfig is a user's configuration file, in ConfigHome.
+func UserConfig(getenv func(string) string) string {
+	return under(ConfigHome(getenv), "gomaint", "gomaint.toml")
+}
+
+// SystemTmpfiles is where `gomaint protect --system` writes its exclusions.
+const SystemTmpfiles = "/etc/tmpfiles.d/gomaint-local.conf"
+
+// UserTmpfiles is where a user's exclusions go: user-tmpfiles.d in
+// ConfigHome, which `systemd-tmpfiles --user` reads.
+func UserTmpfiles(getenv func(string) string) string {
+	return under(ConfigHome(getenv), "user-tmpfiles.d", "gomaint.conf")
+}
+
+// StateDir is where the daemon saves its last status: the first of
+// $STATE_DIRECTORY's directories when systemd sets it, else
+// /var/lib/gomaint for the system and gomaint in StateHome for a user.
+func StateDir(system bool, getenv func(string) string) string {
+	if d := getenv("STATE_DIRECTORY"); filepath.IsAbs(d) {
+		first, _, _ := strings.Cut(d, ":")
+		return first
+	}
+	if system {
+		return "/var/lib/gomaint"
+	}
+	return under(StateHome(getenv), "gomaint")
+}
+
+// RuntimeDir is the directory of the control socket and of the lock
+// directory: /run/gomaint for the system, gomaint in RuntimeHome for a
+// user. A user without XDG_RUNTIME_DIR (su, cron) gets gomaint/run in
+// StateHome: a name in /tmp is one another user could take first.
+func RuntimeDir(system bool, getenv func(string) string) string {
+	if system {
+		return "/run/gomaint"
+	}
+	if d := RuntimeHome(getenv); d != "" {
+		return filepath.Join(d, "gomaint")
+	}
+	return under(StateHome(getenv), "gomaint", "run")
+}
+
+// Socket is the daemon's control socket, in RuntimeDir.
+func Socket(system bool, getenv func(string) string) string {
+	return under(RuntimeDir(system, getenv), "control.sock")
+}
+
+// LockDir is where the locks of a scope live: locks/ in RuntimeDir, which
+// only gomaint's own user may enter (the socket beside it is for others).
+//
+// Root acting in another user's environment (`sudo -E gomaint fix`) keeps
+// its locks in /run/gomaint/locks instead: a directory that user owns is
+// one root must not create files in, and rundir would refuse it.
+func LockDir(system bool, getenv func(string) string) string {
+	d := RuntimeDir(system, getenv)
+	if d == "" {
+		return ""
+	}
+	var st unix.Stat_t
+	if !system && os.Geteuid() == 0 && unix.Lstat(filepath.Dir(d), &st) == nil && st.Uid != 0 {
+		d = RuntimeDir(true, getenv)
+	}
+	return filepath.Join(d, "locks")
+}
+
+// under joins names under dir, or is "" when dir is.
+func under(dir string, names ...string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(append([]string{dir}, names...)...)
+}
