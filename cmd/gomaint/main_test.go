@@ -311,6 +311,24 @@ func TestProtectCLI(t *testing.T) {
 	}
 }
 
+// TestProtectWithoutHome: with neither XDG_CONFIG_HOME nor HOME there is
+// no user file; protect wrote .config/user-tmpfiles.d/gomaint.conf under
+// the working directory, where systemd-tmpfiles never reads it.
+func TestProtectWithoutHome(t *testing.T) {
+	dir := testenv.Dir(t)
+	f := writeConfig(t, fmt.Sprintf("[[target]]\nname = \"build\"\nkind = \"build\"\npath = %q\n", dir))
+	cmd := exec.Command(binary, "protect", "--config", f, "--log", "none")
+	cmd.Env = append(os.Environ(), "HOME=", "XDG_CONFIG_HOME=")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 || !strings.Contains(string(out), "set XDG_CONFIG_HOME or HOME") {
+		t.Errorf("protect without a home: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".config")); err == nil {
+		t.Error("protect wrote under the working directory")
+	}
+}
+
 // TestGlobalFlagsBeforeCommand: the flags every command takes work before
 // the command too, as with git or systemctl (issue 12.9).
 func TestGlobalFlagsBeforeCommand(t *testing.T) {

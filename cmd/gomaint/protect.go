@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/protect"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
@@ -26,9 +27,13 @@ func cmdProtect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code != exitOK {
 		return code
 	}
-	file := protect.SystemFile
+	file := paths.SystemTmpfiles
 	if !c.system {
-		file = protect.UserFile(os.Getenv)
+		file = paths.UserTmpfiles(os.Getenv)
+	}
+	if file == "" {
+		safetext.Fprintf(stderr, "gomaint protect: no place for the user's tmpfiles.d exclusions: set XDG_CONFIG_HOME or HOME\n")
+		return exitConfig
 	}
 	resolved, _ := target.Resolve(ctx, cfg, os.Environ())
 	var ex []protect.Exclusion
@@ -84,7 +89,7 @@ func warnSystemRules(ctx context.Context, w io.Writer, ex []protect.Exclusion) {
 		if v := tmpfiles.Judge(rules, e.Path); !v.Protected() {
 			line, _ := protect.Line(e.Path)
 			safetext.Fprintf(w, "        but the system rule %s:%d (%s %s) also cleans it; as root: echo %s | sudo tee -a %s\n",
-				v.Cleaner.File, v.Cleaner.Line, v.Cleaner.Type, v.Cleaner.Path, safetext.ShellQuote(line), protect.SystemFile)
+				v.Cleaner.File, v.Cleaner.Line, v.Cleaner.Type, v.Cleaner.Path, safetext.ShellQuote(line), paths.SystemTmpfiles)
 		}
 	}
 }

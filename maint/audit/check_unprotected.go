@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/protect"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
@@ -43,7 +44,7 @@ func checkUnprotected(c *Context, cache *Cache) []Finding {
 		if !r.User { // a user's exclusions do not bind the system's cleaning
 			fix = "rename the cache: its path holds a control character, which no tmpfiles.d line can name"
 			if line, err := protect.Line(cache.Path); err == nil { // quoted and escaped as tmpfiles.d reads it
-				fix = fmt.Sprintf("echo %s | sudo tee -a %s", shellQuote(line), protect.SystemFile)
+				fix = fmt.Sprintf("echo %s | sudo tee -a %s", shellQuote(line), paths.SystemTmpfiles)
 			}
 		}
 	}

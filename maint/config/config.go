@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os/user"
-	"path/filepath"
 	"time"
+
+	"github.com/gomaint/gomaint/maint/paths"
 )
 
 // Scope says whose caches a command works on.
@@ -159,20 +160,6 @@ func (t Target) Overridden(maxSize int64, maxAge time.Duration) Target {
 	return t
 }
 
-// Default paths of the configuration file.
-const SystemFile = "/etc/gomaint/gomaint.toml"
-
-// UserFile is $XDG_CONFIG_HOME/gomaint/gomaint.toml, else ~/.config/gomaint/gomaint.toml.
-func UserFile(getenv func(string) string) string {
-	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "gomaint", "gomaint.toml")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".config", "gomaint", "gomaint.toml")
-	}
-	return ""
-}
-
 // Default returns the built-in configuration for a scope.
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
@@ -215,9 +202,9 @@ func defaultTarget(name string, kind Kind, path string) Target {
 func Load(scope Scope, explicit string, getenv func(string) string) (*Config, error) {
 	file := explicit
 	if file == "" {
-		file = SystemFile
+		file = paths.SystemConfig
 		if scope == User {
-			file = UserFile(getenv)
+			file = paths.UserConfig(getenv)
 		}
 	}
 	data, err := readTrusted(file)

@@ -38,17 +38,6 @@ var legacyHeader = map[string]bool{
 	"# gomaint rewrites only the lines after its \"" + strings.TrimSpace(Marker) + "\" comments.": true,
 }
 
-// SystemFile and UserFile are where exclusions go.
-const SystemFile = "/etc/tmpfiles.d/gomaint-local.conf"
-
-// UserFile is $XDG_CONFIG_HOME/user-tmpfiles.d/gomaint.conf, else under ~/.config.
-func UserFile(getenv func(string) string) string {
-	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "user-tmpfiles.d", "gomaint.conf")
-	}
-	return filepath.Join(getenv("HOME"), ".config", "user-tmpfiles.d", "gomaint.conf")
-}
-
 // Packaged is the tree the packaged tmpfiles.d drop-in already excludes.
 const Packaged = "/var/cache/go"
 

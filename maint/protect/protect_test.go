@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/testenv"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
 )
@@ -185,7 +186,7 @@ func TestProtectAgainstRealTmpfiles(t *testing.T) {
 	getenv := func(k string) string {
 		return map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "config"), "HOME": dir}[k]
 	}
-	file := UserFile(getenv)
+	file := paths.UserTmpfiles(getenv)
 	if changed, _, err := Apply(file, []Exclusion{{"build", cache}}, false); err != nil || !changed {
 		t.Fatalf("Apply: %v %v", changed, err)
 	}
