@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gomaint/gomaint/maint/paths"
 )
 
 // Env is what discovery found. Empty strings mean "not set and no default".
@@ -139,7 +141,7 @@ func Native(getenv Getenv) Env {
 	e := Env{Source: "defaults", GOROOT: getenv("GOROOT")}
 	e.GOENV = getenv("GOENV")
 	if e.GOENV == "" {
-		if dir := userDir(getenv, "XDG_CONFIG_HOME", ".config"); dir != "" {
+		if dir := paths.GoConfigHome(getenv); dir != "" {
 			e.GOENV = filepath.Join(dir, "go", "env")
 		}
 	}
@@ -163,7 +165,7 @@ func Native(getenv Getenv) Env {
 	}
 	e.GOFLAGS, e.GOTOOLCHAIN = lookup("GOFLAGS"), lookup("GOTOOLCHAIN")
 	if e.GOCACHE = lookup("GOCACHE"); e.GOCACHE == "" {
-		if dir := userDir(getenv, "XDG_CACHE_HOME", ".cache"); dir != "" {
+		if dir := paths.GoCacheHome(getenv); dir != "" {
 			e.GOCACHE = filepath.Join(dir, "go-build")
 		}
 	}
@@ -176,21 +178,6 @@ func Native(getenv Getenv) Env {
 		e.GOMODCACHE = filepath.Join(filepath.SplitList(e.GOPATH)[0], "pkg", "mod")
 	}
 	return e
-}
-
-// userDir is os.UserCacheDir/os.UserConfigDir for another environment: an
-// absolute $xdg, else $HOME/fallback.
-func userDir(getenv Getenv, xdg, fallback string) string {
-	if d := getenv(xdg); d != "" {
-		if filepath.IsAbs(d) {
-			return d
-		}
-		return "" // go rejects a relative XDG directory
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, fallback)
-	}
-	return ""
 }
 
 // readEnvFile reads a go env file: KEY=VALUE lines; a missing file is empty.

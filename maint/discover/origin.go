@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gomaint/gomaint/maint/paths"
 )
 
 // Where a go variable's value comes from; go reads them in this order.
@@ -49,7 +51,7 @@ func Where(ctx context.Context, key string, environ []string, goroot string) Ori
 	}
 	goenv := getenv("GOENV")
 	if goenv == "" {
-		if dir := userDir(getenv, "XDG_CONFIG_HOME", ".config"); dir != "" {
+		if dir := paths.GoConfigHome(getenv); dir != "" {
 			goenv = filepath.Join(dir, "go", "env")
 		}
 	}
