@@ -12,8 +12,8 @@ import (
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
-	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
@@ -31,7 +31,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: lock.Dir(c.system, os.Getenv)}
+	req := clean.Request{Environ: os.Environ(), DryRun: *dryRun, LockDir: paths.LockDir(c.system, os.Getenv)}
 	if *maxSize != "" {
 		s, err := config.ParseSize(*maxSize)
 		if err != nil || s == 0 {
@@ -118,7 +118,7 @@ func printOutcomes(w io.Writer, outs []clean.Outcome, asJSON, dryRun bool) int {
 // locks and journals the same TRIM events; the timer's `gomaint clean`
 // thus never races the daemon. handed is false when no daemon runs.
 func handOff(ctx context.Context, c *common, name string, asJSON bool, stdout, stderr io.Writer) (code int, handed bool) {
-	resp, err := daemon.Ask(ctx, daemon.SocketPath(c.scope(), os.Getenv), daemon.Request{Command: "clean", Target: name})
+	resp, err := daemon.Ask(ctx, paths.Socket(c.system, os.Getenv), daemon.Request{Command: "clean", Target: name})
 	switch {
 	case errors.Is(err, daemon.ErrNoDaemon):
 		return 0, false

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/repair"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
@@ -30,7 +30,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
-		LockDir: lock.Dir(c.system, os.Getenv)}
+		LockDir: paths.LockDir(c.system, os.Getenv)}
 	var mu sync.Mutex
 	if *dryRun {
 		req.Changed = func(t string, ch repair.Change) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
 
@@ -24,7 +25,7 @@ func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, n
 	}
 	// A timer's clean and a cron audit may end together: one reads and
 	// rewrites the file at a time, or one's figures would be lost.
-	release, err := lock.AcquireFile(lock.Dir(c.system, os.Getenv), metricsLock, lock.Wait)
+	release, err := lock.AcquireFile(paths.LockDir(c.system, os.Getenv), metricsLock, lock.Wait)
 	if err != nil {
 		safetext.Fprintf(stderr, "gomaint: %s not updated: %v\n", metrics.FileName, err)
 		return
@@ -47,6 +48,6 @@ const metricsLock = "metrics"
 func daemonRunning(ctx context.Context, c *common) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_, err := daemon.Ask(ctx, daemon.SocketPath(c.scope(), os.Getenv), daemon.Request{Command: "status"})
+	_, err := daemon.Ask(ctx, paths.Socket(c.system, os.Getenv), daemon.Request{Command: "status"})
 	return !errors.Is(err, daemon.ErrNoDaemon)
 }

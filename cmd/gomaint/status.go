@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
 
@@ -25,7 +26,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	sock := daemon.SocketPath(c.scope(), os.Getenv)
+	sock := paths.Socket(c.system, os.Getenv)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	resp, err := daemon.Ask(ctx, sock, daemon.Request{Command: "status"})
@@ -35,7 +36,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case running:
 		st = resp.Status
 	case errors.Is(err, daemon.ErrNoDaemon):
-		dir := daemon.StateDir(c.scope(), os.Getenv)
+		dir := paths.StateDir(c.system, os.Getenv)
 		if st, err = daemon.LoadStatus(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 			safetext.Fprintln(stderr, "gomaint status:", err)
 		}

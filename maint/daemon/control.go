@@ -19,7 +19,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
-	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/lock"
 )
 
@@ -84,16 +83,6 @@ type Response struct {
 	Status   *Status         `json:"status,omitempty"`
 	Outcomes []clean.Outcome `json:"outcomes,omitempty"`
 	Findings []audit.Finding `json:"findings,omitempty"`
-}
-
-// SocketPath is the control socket of a scope: /run/gomaint/control.sock,
-// or $XDG_RUNTIME_DIR/gomaint/control.sock for a user (lock.RuntimeDir
-// says where without XDG_RUNTIME_DIR); "" when there is no such directory.
-func SocketPath(scope config.Scope, getenv func(string) string) string {
-	if d := lock.RuntimeDir(scope == config.System, getenv); d != "" {
-		return filepath.Join(d, "control.sock")
-	}
-	return ""
 }
 
 // ErrNoDaemon says no daemon listens on the socket.

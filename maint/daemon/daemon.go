@@ -37,6 +37,7 @@ import (
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/metrics"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 )
@@ -101,14 +102,15 @@ func Run(ctx context.Context, opt Options) int {
 	if opt.Load == nil {
 		opt.Load = func() (*config.Config, error) { return config.Load(opt.Scope, opt.ConfigFile, getenv) }
 	}
+	system := opt.Scope == config.System
 	if opt.StateDir == "" {
-		opt.StateDir = StateDir(opt.Scope, getenv)
+		opt.StateDir = paths.StateDir(system, getenv)
 	}
 	if opt.SocketPath == "" {
-		opt.SocketPath = SocketPath(opt.Scope, getenv)
+		opt.SocketPath = paths.Socket(system, getenv)
 	}
 	if opt.LockDir == "" {
-		opt.LockDir = lockDir(opt.Scope, getenv)
+		opt.LockDir = paths.LockDir(system, getenv)
 	}
 	if opt.StopWithin == 0 {
 		opt.StopWithin = 4 * time.Second

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
-	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/scan"
@@ -149,22 +148,6 @@ func clock(t time.Time) string {
 		return t.Format("15:04")
 	}
 	return t.Format("Jan 2 15:04")
-}
-
-// StateDir is where the daemon saves its last status: $STATE_DIRECTORY
-// when systemd sets it, else /var/lib/gomaint for the system and
-// $XDG_STATE_HOME/gomaint (~/.local/state/gomaint) for a user.
-func StateDir(scope config.Scope, getenv func(string) string) string {
-	if d := getenv("STATE_DIRECTORY"); filepath.IsAbs(d) {
-		return strings.SplitN(d, ":", 2)[0]
-	}
-	if scope == config.System {
-		return "/var/lib/gomaint"
-	}
-	if d := discover.StateHome(getenv); d != "" {
-		return filepath.Join(d, "gomaint")
-	}
-	return ""
 }
 
 const stateFile = "status.json"

@@ -9,7 +9,6 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/discover"
 	"github.com/gomaint/gomaint/maint/goroot"
-	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/target"
@@ -56,10 +55,6 @@ func raise(ch chan *tstate, t *tstate, flag *atomic.Bool) {
 			flag.Store(false)
 		}
 	}
-}
-
-func lockDir(scope config.Scope, getenv func(string) string) string {
-	return lock.Dir(scope == config.System, getenv)
 }
 
 // apply makes cfg the configuration: targets (keeping the figures of

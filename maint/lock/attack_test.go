@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
@@ -88,7 +89,7 @@ func TestHelperAcquire(t *testing.T) {
 	if os.Getenv("GOMAINT_LOCK_HELPER") != "acquire" {
 		return
 	}
-	dir := Dir(false, os.Getenv)
+	dir := paths.LockDir(false, os.Getenv)
 	release, err := Acquire(dir, cacheRoot(t), "build", time.Second)
 	if err != nil {
 		fmt.Println(err)

@@ -14,45 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/gomaint/gomaint/maint/discover"
 )
-
-// RuntimeDir is the directory of the daemon's control socket and of the
-// lock directory: /run/gomaint for the system, $XDG_RUNTIME_DIR/gomaint
-// for a user. A user without XDG_RUNTIME_DIR (su, cron) gets gomaint/run
-// in their own state directory (~/.local/state): a name in /tmp is one
-// another user could take first. "" when HOME is unset too.
-func RuntimeDir(system bool, getenv func(string) string) string {
-	if system {
-		return "/run/gomaint"
-	}
-	if d := getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
-		return filepath.Join(d, "gomaint")
-	}
-	if d := discover.StateHome(getenv); d != "" {
-		return filepath.Join(d, "gomaint", "run")
-	}
-	return ""
-}
-
-// Dir is where the locks of a scope live: locks/ in RuntimeDir, which
-// only gomaint's own user may enter (the socket beside it is for others).
-//
-// Root acting in another user's environment (`sudo -E gomaint fix`) keeps
-// its locks in /run/gomaint/locks instead: a directory that user owns is
-// one root must not create files in, and openTrusted would refuse it.
-func Dir(system bool, getenv func(string) string) string {
-	d := RuntimeDir(system, getenv)
-	if d == "" {
-		return ""
-	}
-	var st unix.Stat_t
-	if !system && os.Geteuid() == 0 && unix.Lstat(filepath.Dir(d), &st) == nil && st.Uid != 0 {
-		d = RuntimeDir(true, getenv)
-	}
-	return filepath.Join(d, "locks")
-}
 
 // Wait is how long a run waits for another run of the same cache (the
 // timer's clean, a person's fix, the daemon's schedule) to finish before

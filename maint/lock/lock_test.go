@@ -99,30 +99,3 @@ func TestExistingDirectoryMadePrivate(t *testing.T) {
 		t.Errorf("lock directory after Acquire: %v, mode %v; want 0700", err, fi.Mode())
 	}
 }
-
-// TestRootInUsersRuntimeDir: under `sudo -E`, XDG_RUNTIME_DIR is the
-// user's; root's locks must not go there (openTrusted refuses a directory
-// the user owns), but to /run/gomaint/locks.
-func TestRootInUsersRuntimeDir(t *testing.T) {
-	testenv.Root(t)
-	uid, gid := testenv.Nobody(t)
-	run := testenv.Dir(t)
-	if err := os.Chown(run, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	getenv := func(k string) string {
-		if k == "XDG_RUNTIME_DIR" {
-			return run
-		}
-		return ""
-	}
-	if got := Dir(false, getenv); got != "/run/gomaint/locks" {
-		t.Errorf("root's lock directory in a user's runtime dir: %s, want /run/gomaint/locks", got)
-	}
-	if err := os.Chown(run, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := Dir(false, getenv), filepath.Join(run, "gomaint", "locks"); got != want {
-		t.Errorf("root's lock directory in its own runtime dir: %s, want %s", got, want)
-	}
-}
