@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
@@ -246,14 +246,7 @@ func lazyTmpfiles(ctx context.Context, scope config.Scope, getenv discover.Geten
 		if err != nil || scope != config.User {
 			return
 		}
-		home := getenv("HOME")
-		dir := func(xdg, def string) string {
-			if d := getenv(xdg); filepath.IsAbs(d) {
-				return d
-			}
-			return filepath.Join(home, def)
-		}
-		spec := tmpfiles.UserSpecifiers(home, dir("XDG_CACHE_HOME", ".cache"), dir("XDG_CONFIG_HOME", ".config"), getenv("XDG_RUNTIME_DIR"))
+		spec := tmpfiles.UserSpecifiers(getenv("HOME"), paths.CacheHome(getenv), paths.ConfigHome(getenv), paths.RuntimeHome(getenv))
 		if user, uerr := tmpfiles.Load(ctx, true, spec, environ); uerr == nil {
 			rules = append(rules, user...)
 		}
