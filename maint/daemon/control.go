@@ -19,7 +19,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
-	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/rundir"
 )
 
 // The control socket takes one JSON request per connection and answers
@@ -130,12 +130,9 @@ func listen(path string) (*net.UnixListener, error) {
 	if path == "" {
 		return nil, errors.New("no runtime directory for the control socket: set XDG_RUNTIME_DIR or HOME")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("runtime directory: %w", err)
-	}
 	// No one else can write the directory, so no one can swap the socket
 	// for a link between the bind and the chmod below.
-	if err := lock.Trusted(filepath.Dir(path)); err != nil {
+	if err := rundir.Make(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {

@@ -1,12 +1,12 @@
 // Package lock makes sure that a person, the timer and the daemon never
-// work on one target at once (DESIGN.md, safety 8): one flock per target,
-// in a runtime directory outside the cache tree.
+// work on one target at once (docs/design.md, safety 8): one flock per
+// target, in the lock directory outside the cache tree, which
+// maint/rundir makes and refuses when others could write it.
 package lock
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/rundir"
 )
 
 // Wait is how long a run waits for another run of the same cache (the
@@ -62,15 +64,7 @@ func AcquireFile(dir, name string, wait time.Duration) (func(), error) {
 
 // acquire takes the lock file name in dir, for what (a target's name).
 func acquire(dir, name, target string, wait time.Duration) (func(), error) {
-	// The runtime directory above is the control socket's too, which
-	// others must reach: only the lock directory itself is private.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("runtime directory: %w", err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("lock directory: %w", err)
-	}
-	dfd, err := openTrusted(dir, true)
+	dfd, err := rundir.OpenLocks(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -102,50 +96,4 @@ func acquire(dir, name, target string, wait time.Duration) (func(), error) {
 	unix.Ftruncate(fd, 0)
 	unix.Pwrite(fd, []byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { unix.Close(fd) }, nil
-}
-
-// Trusted checks that dir, the directory of the locks and of the daemon's
-// control socket, is one no other user can write; see openTrusted.
-func Trusted(dir string) error {
-	fd, err := openTrusted(dir, false)
-	if err == nil {
-		unix.Close(fd)
-	}
-	return err
-}
-
-// openTrusted opens dir, refusing one that someone else could write: they
-// could hold our locks, or remove them and let two runs work on one cache
-// at once, or swap the control socket for a link that the daemon's chmod
-// would follow. It matters for the fallback in /tmp, a name anyone can
-// take first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass. A private
-// directory is also one others cannot enter: ours is made so (0700) if it
-// is not yet, one that root owns for us must be so already.
-func openTrusted(dir string, private bool) (int, error) {
-	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(dfd, &st); err != nil {
-		unix.Close(dfd)
-		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
-	}
-	if euid := os.Geteuid(); (int(st.Uid) != euid && st.Uid != 0) || st.Mode&0o022 != 0 {
-		unix.Close(dfd)
-		return -1, fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
-			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", dir, st.Uid, st.Mode&0o7777, euid)
-	}
-	if private && st.Mode&0o077 != 0 {
-		var err error = unix.EPERM
-		if int(st.Uid) == os.Geteuid() {
-			err = unix.Fchmod(dfd, 0o700)
-		}
-		if err != nil {
-			unix.Close(dfd)
-			return -1, fmt.Errorf("lock directory %s has mode %04o and cannot be made private (0700): %w; "+
-				"remove it and gomaint makes it anew", dir, st.Mode&0o7777, err)
-		}
-	}
-	return dfd, nil
 }
