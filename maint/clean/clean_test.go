@@ -223,7 +223,7 @@ func TestModTrim(t *testing.T) {
 }
 
 // TestOneCleanAtATime: a second clean of a target whose lock is held
-// reports that another gomaint is cleaning it.
+// reports that another gomaint is working on it.
 func TestOneCleanAtATime(t *testing.T) {
 	dir := testenv.Dir(t)
 	cache := filepath.Join(dir, "c")
@@ -241,7 +241,7 @@ func TestOneCleanAtATime(t *testing.T) {
 	}
 	defer release()
 	out := Run(context.Background(), req)
-	if out[0].OK() || !strings.Contains(out[0].Error, "being cleaned by another gomaint") {
+	if out[0].OK() || !strings.Contains(out[0].Error, "being worked on by another gomaint") {
 		t.Fatalf("%+v", out[0])
 	}
 }

@@ -43,7 +43,7 @@ func TestLockIsTheCache(t *testing.T) {
 		return got
 	}
 	busy := func(o Outcome) bool {
-		return o.Result == nil && strings.Contains(o.Error, "is being cleaned by another gomaint")
+		return o.Result == nil && strings.Contains(o.Error, "is being worked on by another gomaint")
 	}
 
 	if o := during(named("alpha", cache), named("beta", cache)); !busy(o) {

@@ -24,14 +24,15 @@ import (
 // enough that a person at a terminal is not left waiting.
 const Wait = 5 * time.Second
 
-// BusyError says another process holds a target's lock.
+// BusyError says another process holds a target's lock. It does not say
+// what that process does: a clean and a fix take the same lock.
 type BusyError struct {
 	Target string
 	PID    string
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("target %s is being cleaned by another gomaint (pid %s); try again when it finishes", e.Target, e.PID)
+	return fmt.Sprintf("target %s is being worked on by another gomaint (pid %s); try again when it finishes", e.Target, e.PID)
 }
 
 // Acquire takes the lock of the cache whose root is open at root (the

@@ -27,6 +27,10 @@ func TestOneHolder(t *testing.T) {
 	if !errors.As(err, &busy) || busy.PID != strconv.Itoa(os.Getpid()) || time.Since(start) < 200*time.Millisecond {
 		t.Fatalf("second Acquire: %v after %v; want a BusyError naming pid %d after the wait", err, time.Since(start), os.Getpid())
 	}
+	// The holder may be a clean or a fix: the message must be true of both.
+	if want := "target build is being worked on by another gomaint (pid " + busy.PID + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("BusyError says %q; want %q", err, want)
+	}
 	other, err := Acquire(dir, mod, "mod", 0)
 	if err != nil {
 		t.Fatalf("another target: %v", err)
