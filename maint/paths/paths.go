@@ -69,18 +69,38 @@ func Socket(system bool, getenv func(string) string) string {
 // only gomaint's own user may enter (the socket beside it is for others).
 //
 // Root acting in another user's environment (`sudo -E gomaint fix`) keeps
-// its locks in /run/gomaint/locks instead: a directory that user owns is
-// one root must not create files in, and rundir would refuse it.
+// its locks in /run/gomaint/locks instead, unless every part of the
+// runtime directory that exists is root's: a directory that user owns, or
+// a link they could have made on the way, is no place for root to create
+// directories in (rundir would refuse the lock directory only after
+// MkdirAll made its parents).
 func LockDir(system bool, getenv func(string) string) string {
 	d := RuntimeDir(system, getenv)
 	if d == "" {
 		return ""
 	}
-	var st unix.Stat_t
-	if !system && os.Geteuid() == 0 && unix.Lstat(filepath.Dir(d), &st) == nil && st.Uid != 0 {
+	if !system && os.Geteuid() == 0 && !rootsAlone(d) {
 		d = RuntimeDir(true, getenv)
 	}
 	return filepath.Join(d, "locks")
+}
+
+// rootsAlone reports whether every part of path that exists is a
+// directory of root's, not a link: the only places where root may create
+// its lock directories. A directory that is not yet there counts as
+// root's, since root would make it.
+func rootsAlone(path string) bool {
+	p := "/"
+	for _, part := range strings.Split(strings.Trim(filepath.Clean(path), "/"), "/") {
+		p = filepath.Join(p, part)
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err == unix.ENOENT {
+			return true
+		} else if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // under joins names under dir, or is "" when dir is.

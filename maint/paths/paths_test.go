@@ -116,4 +116,21 @@ func TestRootInUsersRuntimeDir(t *testing.T) {
 	if got := LockDir(false, env(map[string]string{"HOME": home})); got != "/run/gomaint/locks" {
 		t.Errorf("root's lock directory in a user's state dir: %s, want /run/gomaint/locks", got)
 	}
+
+	// A user's home with no state directory yet: root would make it.
+	bare := testenv.Dir(t)
+	if err := os.Chown(bare, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	if got := LockDir(false, env(map[string]string{"HOME": bare})); got != "/run/gomaint/locks" {
+		t.Errorf("root's lock directory under a user's home without .local/state: %s, want /run/gomaint/locks", got)
+	}
+	// A link on the way, even in root's own directory, to root's own.
+	mine := testenv.Dir(t)
+	if err := os.Symlink(testenv.Dir(t), filepath.Join(mine, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if got := LockDir(false, env(map[string]string{"XDG_RUNTIME_DIR": filepath.Join(mine, "link")})); got != "/run/gomaint/locks" {
+		t.Errorf("root's lock directory through a link: %s, want /run/gomaint/locks", got)
+	}
 }
