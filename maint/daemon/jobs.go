@@ -192,7 +192,7 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 			t.status.DiskBytes, t.status.Files = c.DiskBytes, c.Files
 			t.status.FSFreeBytes, t.status.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
 			if w := t.watch.Load(); w != nil {
-				w.Adjust(c.DiskBytes-est[t.rt.Name], 0)
+				w.Adjust(c.DiskBytes - est[t.rt.Name])
 				w.SetFiles(c.Files)
 			}
 			// The audit measured exactly: it enforces limits as a rescan
@@ -241,8 +241,10 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		}
 		if w := t.watch.Load(); w != nil {
 			// What the trim measured replaces what the estimate assumed
-			// when it started; writes since then stay counted.
-			w.Adjust(r.DiskBytesBefore-est[t.rt.Name]-r.FreedBytes, -min(r.Files, estFiles[t.rt.Name]))
+			// when it started; writes since then stay counted. Files need
+			// no correction: the watch took each removal off as its
+			// IN_DELETE came, and never counted a shard it lacks.
+			w.Adjust(r.DiskBytesBefore - est[t.rt.Name] - r.FreedBytes)
 		}
 		if r.DiskBytesAfter < 0 || r.Files > estFiles[t.rt.Name] {
 			// Writes raced the trim's count (it freed entries it had not
@@ -281,7 +283,7 @@ func (d *daemon) runRescan(ctx context.Context, j *job) {
 			continue
 		}
 		if w != nil {
-			w.Adjust(bytes-before, 0)
+			w.Adjust(bytes - before)
 			w.SetFiles(files)
 		}
 		d.mu.Lock()

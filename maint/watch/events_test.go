@@ -64,7 +64,7 @@ func TestRemoveKeepsEstimate(t *testing.T) {
 	if b, _ := w.Estimate(); b != before {
 		t.Errorf("estimate after a removal %d, want it kept at %d", b, before)
 	}
-	w.Adjust(4096-before, 0) // a count found 4096 bytes
+	w.Adjust(4096 - before) // a count found 4096 bytes
 	if b, f := w.Estimate(); b != 4096 || f != 0 {
 		t.Errorf("after Adjust to a count of 4096 bytes: %d bytes, %d files", b, f)
 	}

@@ -147,13 +147,12 @@ func (w *Build) Watches() int {
 	return len(w.shards)
 }
 
-// Adjust corrects the estimate by what a measurement found: the daemon
-// passes the difference between a count and the estimate when the count
-// began, so events during the count stay counted.
-func (w *Build) Adjust(bytes, files int64) {
-	w.bytes.Add(bytes)
-	w.files.Add(files)
-}
+// Adjust corrects the size estimate by what a measurement found: the
+// daemon passes the difference between a count and the estimate when the
+// count began, so events during the count stay counted. (Removals take
+// files off as they happen; a file's size is gone with it, so bytes need
+// the measurement.)
+func (w *Build) Adjust(bytes int64) { w.bytes.Add(bytes) }
 
 // SetFiles sets the file count from a full count.
 func (w *Build) SetFiles(n int64) { w.files.Store(n) }
