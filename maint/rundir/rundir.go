@@ -20,7 +20,7 @@ func Make(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("runtime directory: %w", err)
 	}
-	fd, err := open(dir, false)
+	fd, err := open(dir, "runtime directory", false)
 	if err == nil {
 		unix.Close(fd)
 	}
@@ -39,7 +39,7 @@ func OpenLocks(dir string) (int, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return -1, fmt.Errorf("lock directory: %w", err)
 	}
-	return open(dir, true)
+	return open(dir, "lock directory", true)
 }
 
 // open opens dir, refusing one that someone else could write: they could
@@ -48,21 +48,22 @@ func OpenLocks(dir string) (int, error) {
 // would follow. It matters for a name in /tmp, which anyone can take
 // first; /run/gomaint and $XDG_RUNTIME_DIR/gomaint pass. A private
 // directory is also one others cannot enter: ours is made so (0700) if it
-// is not yet, one that root owns for us must be so already.
-func open(dir string, private bool) (int, error) {
+// is not yet, one that root owns for us must be so already. what names the
+// directory in errors.
+func open(dir, what string, private bool) (int, error) {
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
+		return -1, fmt.Errorf("%s %s: %w", what, dir, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(dfd, &st); err != nil {
 		unix.Close(dfd)
-		return -1, fmt.Errorf("lock directory %s: %w", dir, err)
+		return -1, fmt.Errorf("%s %s: %w", what, dir, err)
 	}
 	if euid := os.Geteuid(); (int(st.Uid) != euid && st.Uid != 0) || st.Mode&0o022 != 0 {
 		unix.Close(dfd)
-		return -1, fmt.Errorf("lock directory %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
-			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", dir, st.Uid, st.Mode&0o7777, euid)
+		return -1, fmt.Errorf("%s %s is owned by uid %d with mode %04o; gomaint (uid %d) uses only a directory "+
+			"that it or root owns and no one else can write: remove it, or set XDG_RUNTIME_DIR", what, dir, st.Uid, st.Mode&0o7777, euid)
 	}
 	if private && st.Mode&0o077 != 0 {
 		var err error = unix.EPERM
@@ -71,8 +72,8 @@ func open(dir string, private bool) (int, error) {
 		}
 		if err != nil {
 			unix.Close(dfd)
-			return -1, fmt.Errorf("lock directory %s has mode %04o and cannot be made private (0700): %w; "+
-				"remove it and gomaint makes it anew", dir, st.Mode&0o7777, err)
+			return -1, fmt.Errorf("%s %s has mode %04o and cannot be made private (0700): %w; "+
+				"remove it and gomaint makes it anew", what, dir, st.Mode&0o7777, err)
 		}
 	}
 	return dfd, nil
