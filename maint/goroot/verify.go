@@ -74,15 +74,6 @@ func (v *Verification) finish(fix string) {
 	sort.Slice(v.Changed, func(i, j int) bool { return v.Changed[i].Path < v.Changed[j].Path })
 	sort.Strings(v.Added)
 	sort.Strings(v.Removed)
-	if v.Changed == nil {
-		v.Changed = []Change{}
-	}
-	if v.Added == nil {
-		v.Added = []string{}
-	}
-	if v.Removed == nil {
-		v.Removed = []string{}
-	}
 	if len(v.Changed)+len(v.Added)+len(v.Removed) == 0 {
 		return
 	}
