@@ -22,6 +22,8 @@ for tool in lintian:lintian rpm:rpm rpmlint:rpmlint cpio:cpio rpm2cpio:rpm2cpio 
   command -v "${tool%%:*}" >/dev/null || need_pkgs+=("${tool##*:}")
 done
 [ -f /usr/share/bash-completion/bash_completion ] || need_pkgs+=(bash-completion)
+# Debian's own Go (bookworm's golang-go depends on it): check goroot --verify against dpkg's md5sums.
+dpkg -s golang-1.19-go >/dev/null 2>&1 || need_pkgs+=(golang-1.19-go)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need_pkgs[*]}; run as root to install them, or: sudo apt-get install ${need_pkgs[*]}" >&2

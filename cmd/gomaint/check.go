@@ -17,7 +17,7 @@ import (
 
 // cmdCheckGOROOT prints one line and exits 0 or 78. It is meant for
 // ExecStartPre= in other units, so the line must read well in
-// `systemctl status`.
+// `systemctl status`. --verify and --record go on to checkBaseline.
 func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c common
 	fs := newFlags("check goroot", stderr)
@@ -25,7 +25,13 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	dir := fs.String("goroot", "", "check this `directory` instead of the resolved GOROOT")
 	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	verify := fs.Bool("verify", false, "also verify every file against the baseline (dpkg's md5sums, or the recorded one)")
+	record := fs.Bool("record", false, "record the baseline of a GOROOT no package manager installed")
 	if !parseNoArgs(fs, args) {
+		return exitUsage
+	}
+	if *verify && *record {
+		safetext.Fprintln(stderr, "gomaint check goroot: --verify and --record exclude each other")
 		return exitUsage
 	}
 	sink, cfg, code := c.load(fs)
@@ -39,6 +45,9 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 	res := goroot.Check(ctx, goroot.Configured(cfg.GOROOT, *dir, *expect, os.Environ(),
 		func() discover.Env { return discover.Resolve(ctx, os.Environ()) }))
 	goroot.Emit(sink, res)
+	if res.OK && (*verify || *record) {
+		return checkBaseline(ctx, sink, res, *record, *asJSON, stdout, stderr)
+	}
 	if *asJSON {
 		writeJSON(stdout, res, false)
 	} else if res.OK {

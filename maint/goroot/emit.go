@@ -2,6 +2,7 @@ package goroot
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/gomaint/gomaint/maint/journal"
 )
@@ -19,4 +20,18 @@ func Emit(sink journal.Sink, res Result) {
 	fields["GOMAINT_FINDING"], fields["GOMAINT_REASON"], fields["GOMAINT_FIX"] = res.Code.String(), res.Reason, res.Fix
 	journal.Emit(sink, journal.Event{Type: res.Code.Type(), Priority: journal.Err,
 		Message: res.Code.String() + ": " + res.Reason, Fields: fields})
+}
+
+// EmitModified journals a GOROOT_MODIFIED finding with its counts; a
+// verified GOROOT adds nothing to the GOROOT_OK event.
+func EmitModified(sink journal.Sink, v Verification) {
+	if v.Code.IsZero() {
+		return
+	}
+	journal.Emit(sink, journal.Event{Type: v.Code.Type(), Priority: journal.Err, Message: v.Code.String() + ": " + v.Reason,
+		Fields: map[string]string{
+			"GOMAINT_GOROOT": v.Path, "GOMAINT_FINDING": v.Code.String(), "GOMAINT_REASON": v.Reason, "GOMAINT_FIX": v.Fix,
+			"GOMAINT_BASELINE": v.Baseline, "GOMAINT_CHANGED": strconv.Itoa(len(v.Changed)),
+			"GOMAINT_ADDED": strconv.Itoa(len(v.Added)), "GOMAINT_REMOVED": strconv.Itoa(len(v.Removed)),
+		}})
 }

@@ -3,6 +3,10 @@
 //
 // It answers quickly (one stat walk and one `go version`, bounded by a
 // timeout) because it runs as ExecStartPre= of other people's services.
+// Verify, which reads every file, is the slow exception: only
+// `check goroot --verify` asks for it, never a start-up check. It reads
+// GOROOT as root without following a link out of it (safety 1), and
+// trusts only baselines no one but root (or this user) could have written.
 package goroot
 
 import (

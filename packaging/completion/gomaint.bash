@@ -67,7 +67,7 @@ _gomaint() {
                 COMPREPLY=($(compgen -W 'goroot' -- "$cur"))
                 return
             fi
-            flags="--goroot --expect-version --json"
+            flags="--goroot --expect-version --json --verify --record"
             ;;
         config)
             if [[ -z $sub ]]; then
