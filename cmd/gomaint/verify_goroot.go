@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/goroot"
 	"github.com/gomaint/gomaint/maint/journal"
-	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 )
 
@@ -28,10 +27,10 @@ func checkBaseline(ctx context.Context, sink journal.Sink, res goroot.Result, re
 	out := baselineJSON{GOROOT: res}
 	var err error
 	if record {
-		out.File, err = goroot.Record(ctx, res.Path, baselineDirs()[0])
+		out.File, err = goroot.Record(ctx, res.Path, goroot.BaselineDirs(os.Getenv)[0])
 	} else {
 		var v goroot.Verification
-		if v, err = goroot.Verify(ctx, res.Path, baselineDirs()); err == nil {
+		if v, err = goroot.Verify(ctx, res.Path, goroot.BaselineDirs(os.Getenv)); err == nil {
 			out.Verify = &v
 			goroot.EmitModified(sink, v)
 		}
@@ -75,17 +74,4 @@ func printBaseline(out baselineJSON, stdout, stderr io.Writer) {
 			safetext.Fprintf(stderr, "  removed %s\n", r)
 		}
 	}
-}
-
-// baselineDirs are the state directories a recorded baseline is looked
-// for in, the one --record writes first. Root keeps GOROOT baselines in
-// the system's, whatever the scope: a GOROOT is the machine's, and a user
-// verifying it can read root's baseline (0644 in a 0755 directory) and
-// trust it more than one of their own.
-func baselineDirs() []string {
-	system := paths.StateDir(true, os.Getenv)
-	if os.Geteuid() == 0 {
-		return []string{system}
-	}
-	return []string{paths.StateDir(false, os.Getenv), system}
 }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/scan"
 )
@@ -364,4 +365,17 @@ func differs(n, was node, recorded bool) string {
 		return fmt.Sprintf("mode %04o, was %04o", n.mode, was.mode)
 	}
 	return ""
+}
+
+// BaselineDirs are the state directories a recorded baseline is looked
+// for in, the one Record writes first. Root keeps GOROOT baselines in the
+// system's, whatever the scope: a GOROOT is the machine's, and a user
+// verifying it can read root's baseline (0644 in a 0755 directory) and
+// trust it more than one of their own.
+func BaselineDirs(getenv func(string) string) []string {
+	system := paths.StateDir(true, getenv)
+	if os.Geteuid() == 0 {
+		return []string{system}
+	}
+	return []string{paths.StateDir(false, getenv), system}
 }
