@@ -12,7 +12,7 @@ import (
 
 type verifyJSON struct {
 	Caches []struct {
-		Target                               string
+		Target                      string
 		Versions, Hashed, Unchanged int64
 	} `json:"caches"`
 	Findings []struct{ Code, Severity, Module, Path, Fix string } `json:"findings"`
