@@ -20,6 +20,7 @@ import (
 	"github.com/gomaint/gomaint/maint/finding"
 	_ "github.com/gomaint/gomaint/maint/goroot" // GOROOT_MISSING, GOROOT_INVALID
 	"github.com/gomaint/gomaint/maint/journal"
+	_ "github.com/gomaint/gomaint/maint/verify" // MODULE_MODIFIED and the other module-cache codes
 )
 
 // catalogIDs reads the "-- <id>" headers of units/gomaint.catalog.

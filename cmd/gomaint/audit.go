@@ -67,7 +67,13 @@ func auditStatus(rep *audit.Report, threshold finding.Severity) int {
 	if !rep.GOROOT.OK && rep.GOROOTRequired {
 		return exitConfig
 	}
-	if worst, any := rep.Worst(); any && worst >= threshold {
+	worst, any := rep.Worst()
+	return failStatus(worst, any, threshold)
+}
+
+// failStatus is --fail-on's verdict on a command's worst finding.
+func failStatus(worst finding.Severity, any bool, threshold finding.Severity) int {
+	if any && worst >= threshold {
 		return exitFindings
 	}
 	return exitOK

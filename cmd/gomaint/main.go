@@ -38,6 +38,7 @@ Usage:
   gomaint audit [--json] [--fail-on SEVERITY] [--target NAME]
   gomaint clean [--dry-run] [--json] [--target NAME] [--max-size SIZE] [--max-age DUR]
   gomaint fix [--dry-run] [--json] [--target NAME]
+  gomaint verify [--json] [--full] [--fail-on SEVERITY] [--target NAME]
   gomaint protect [--dry-run]
   gomaint serve
   gomaint status [--json]
@@ -53,7 +54,8 @@ Flags for every command, before or after it (gomaint --config F audit):
   --log WHERE     where events go: auto, journal, stderr or none (default auto)
 
 Exit status: 0 healthy (clean: every target within its limits), 1 findings at
-or above --fail-on (clean: a limit not reached, or a clean already running),
+or above --fail-on (clean: a limit not reached, or a clean already running;
+verify: also a module cache that could not be verified),
 2 usage error, 3 no daemon running (status), 78 configuration or GOROOT
 unusable.
 `
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdAudit(ctx, rest, stdout, stderr)
 	case "clean":
 		return cmdClean(ctx, rest, stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, rest, stdout, stderr)
 	case "protect":
 		return cmdProtect(ctx, rest, stdout, stderr)
 	case "fix":

@@ -4,12 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomaint/gomaint/maint/config"
-	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 )
-
-// priorities maps finding severities to syslog priorities.
-var priorities = map[finding.Severity]journal.Priority{finding.Info: journal.Notice, finding.Warning: journal.Warning, finding.Error: journal.Err}
 
 // emit sends the GOROOT verdict, one audit event per cache and one event
 // per finding.
@@ -71,7 +67,7 @@ func emit(sink journal.Sink, rep *Report, caches []*Cache) {
 				fields[k] = journal.Int(v)
 			}
 		}
-		journal.Emit(sink, journal.Event{Type: f.Code.Type(), Priority: priorities[f.Severity], Message: f.Code.String() + ": " + f.Detail, Fields: fields})
+		journal.Emit(sink, journal.Event{Type: f.Code.Type(), Priority: f.Severity.Priority(), Message: f.Code.String() + ": " + f.Detail, Fields: fields})
 	}
 }
 

@@ -88,13 +88,13 @@ type CacheReport struct {
 
 // Worst returns the highest severity among the findings, and false if none.
 func (r *Report) Worst() (finding.Severity, bool) {
-	worst, any := finding.Info, false
-	for _, f := range r.Findings {
-		if !any || f.Severity > worst {
-			worst, any = f.Severity, true
+	return finding.Worst(func(yield func(finding.Severity) bool) {
+		for _, f := range r.Findings {
+			if !yield(f.Severity) {
+				return
+			}
 		}
-	}
-	return worst, any
+	})
 }
 
 // Run audits every target of the request's configuration.

@@ -2,7 +2,10 @@ package finding
 
 import (
 	"fmt"
+	"iter"
 	"strings"
+
+	"github.com/gomaint/gomaint/maint/journal"
 )
 
 // Severity orders findings: info < warning < error.
@@ -34,4 +37,21 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	v, err := ParseSeverity(string(b))
 	*s = v
 	return err
+}
+
+// Worst returns the highest of severities, and false if there are none:
+// what every command's --fail-on compares with.
+func Worst(severities iter.Seq[Severity]) (Severity, bool) {
+	worst, any := Info, false
+	for s := range severities {
+		if !any || s > worst {
+			worst, any = s, true
+		}
+	}
+	return worst, any
+}
+
+// Priority is the syslog priority of a finding's event.
+func (s Severity) Priority() journal.Priority {
+	return [...]journal.Priority{Info: journal.Notice, Warning: journal.Warning, Error: journal.Err}[s]
 }

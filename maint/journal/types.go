@@ -18,6 +18,8 @@ var (
 	ConfigInvalid = Type{"cefea96cff0b4d9eb91218e2f8ff0f0d", "config"}
 	Trim          = Type{"166ecd6da517476d9e5d5b7ea9eac521", "trim"}
 	Repair        = Type{"9257c7746651451b8511f59ca618987f", "repair"}
+	// Verify: one module cache verified against its .ziphash files.
+	Verify = Type{"855e725caec146b6b7fe914115c08420", "verify"}
 
 	// The daemon's life: ready (also after a reload), reload, stop, and a
 	// full rescan of a watched cache.
@@ -36,5 +38,5 @@ var (
 // Types lists the event types declared here, for the catalog test; each
 // finding code has its own, declared with the code (maint/finding).
 func Types() []Type {
-	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
+	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
 }

@@ -17,10 +17,10 @@
 //
 // The rule: no code outside this package changes anything inside a cache.
 // Outside caches gomaint writes only its own files, each in one place: the
-// metrics textfile and the daemon's status files (with WriteAtomic), the
-// lock files and runtime directories (package lock), the control socket
-// (package daemon) and the tmpfiles.d exclusions (protect.Apply); see
-// docs/design.md, "What gomaint writes".
+// metrics textfile, the daemon's status files and verify's state (with
+// WriteAtomic), the lock files and runtime directories (package lock), the
+// control socket (package daemon) and the tmpfiles.d exclusions
+// (protect.Apply); see docs/design.md, "What gomaint writes".
 package safefs
 
 import (

@@ -52,13 +52,14 @@ _gomaint() {
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'audit clean fix protect check serve status config version help' -- "$cur"))
+                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status config version help' -- "$cur"))
             fi
             return
             ;;
         audit) flags="--json --fail-on --target --goroot --expect-version --workers" ;;
         clean) flags="--dry-run --json --target --max-size --max-age" ;;
         fix) flags="--dry-run --json --target" ;;
+        verify) flags="--json --full --fail-on --target" ;;
         protect) flags="--dry-run" ;;
         serve) flags="" ;;
         status) flags="--json" ;;

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/paths"
+	"github.com/gomaint/gomaint/maint/safetext"
+	"github.com/gomaint/gomaint/maint/verify"
+)
+
+func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("verify", stderr)
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at least this `severity` (info, warning, error)")
+	name := fs.String("target", "", "verify only the target with this `name`")
+	full := fs.Bool("full", false, "hash every module version, not only those new or changed since the last run")
+	if !parseNoArgs(fs, args) {
+		return exitUsage
+	}
+	threshold, err := finding.ParseSeverity(*failOn)
+	if err != nil {
+		safetext.Fprintln(stderr, "gomaint verify: --fail-on:", err)
+		return exitUsage
+	}
+	sink, cfg, code := c.load(fs)
+	if code != exitOK {
+		return code
+	}
+	if !selectTarget(fs, cfg, *name) {
+		return exitUsage
+	}
+	if err := verify.Gentle(); err != nil { // slower, never wrong: go on
+		safetext.Fprintln(stderr, "gomaint verify: lowering priority:", err)
+	}
+	rep := verify.Run(ctx, verify.Request{Config: cfg, Environ: os.Environ(), Sink: sink, Full: *full,
+		StateDir: paths.StateDir(c.system, os.Getenv)})
+	if *asJSON {
+		if err := writeJSON(stdout, rep, true); err != nil {
+			safetext.Fprintln(stderr, "gomaint verify:", err)
+		}
+	} else {
+		printVerify(stdout, rep)
+	}
+	worst, any := rep.Worst()
+	if rep.Failed() {
+		return exitFindings
+	}
+	return failStatus(worst, any, threshold)
+}
+
+func printVerify(w io.Writer, rep *verify.Report) {
+	for _, c := range rep.Caches {
+		if c.Error != "" {
+			safetext.Fprintf(w, "%-7s %s: not verified: %s\n", c.Target, orNone(c.Path), c.Error)
+			continue
+		}
+		safetext.Fprintf(w, "%-7s %s: %d module versions, %d hashed (%s read), %d unchanged since verified, %d busy\n",
+			c.Target, c.Path, c.Versions, c.Hashed, config.FormatSize(c.HashedBytes), c.Unchanged, c.Busy)
+	}
+	if len(rep.Findings) == 0 {
+		safetext.Fprintln(w, "No findings: every module version verified.")
+		return
+	}
+	safetext.Fprintf(w, "%d findings:\n", len(rep.Findings))
+	for _, f := range rep.Findings {
+		safetext.Fprintf(w, "  %-7s %s [%s] %s: %s\n", f.Severity, f.Code, f.Cache, f.Module, f.Detail)
+		if len(f.Files) > 0 {
+			safetext.Fprintf(w, "          files: %s\n", strings.Join(f.Files, ", "))
+		}
+		safetext.Fprintf(w, "          fix: %s\n", f.Fix)
+	}
+}
