@@ -39,20 +39,34 @@ func discardMount(dir string) string {
 
 // countFiles counts the regular files under dir; a missing dir has none.
 func countFiles(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	n, _, err := regularFiles(dir, nil)
+	return n, err
+}
+
+// regularFiles counts the regular files under dir for which keep (nil:
+// all) is true of their path relative to dir, and adds up their sizes. It
+// follows no link, as find does not; a missing dir has none.
+func regularFiles(dir string, keep func(rel string) bool) (n, size int64, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		if keep != nil {
+			if rel, _ := filepath.Rel(dir, p); !keep(rel) {
+				return nil
+			}
+		}
+		fi, err := d.Info()
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
-			n++
-		}
+		n, size = n+1, size+fi.Size()
 		return nil
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		return n, nil
+		return n, size, nil
 	}
-	return n, err
+	return n, size, err
 }
 
 // diskUsage adds up the blocks of everything under dir.
