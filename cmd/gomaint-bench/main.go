@@ -7,6 +7,7 @@
 //	go run ./cmd/gomaint-bench -big 1000000   # also check that RSS stays flat
 //	go run ./cmd/gomaint-bench -clean         # gomaint clean against go clean (clean.go)
 //	go run ./cmd/gomaint-bench -daemon        # gomaint serve's idle CPU and RSS (daemon.go)
+//	go run ./cmd/gomaint-bench -verify        # gomaint verify against sha256sum and go mod verify (verify.go)
 //
 // Cold-cache runs drop the page cache, which needs root.
 //
@@ -18,6 +19,7 @@
 // config.go the configuration files; audit.go, audittools.go and
 // measure.go the audit mode; clean.go and cleanrun.go -clean; daemon.go,
 // serve.go, notify.go, proc.go, rescan.go and daemonreport.go -daemon;
+// verify.go and modcache.go -verify;
 // tree.go, stats.go, format.go and verdict.go what the modes share.
 package main
 
@@ -43,6 +45,7 @@ type options struct {
 	keep, quick bool
 	clean       bool
 	daemon      bool
+	verify      bool
 	runs, cold  int
 	scale       float64
 	big         int
@@ -65,6 +68,7 @@ func run() int {
 	flag.IntVar(&o.big, "big", 0, "also audit a build cache of `N` entries and compare peak RSS (e.g. 1000000)")
 	flag.BoolVar(&o.clean, "clean", false, "time gomaint clean against go clean -cache and -modcache instead of the audit")
 	flag.BoolVar(&o.daemon, "daemon", false, "measure gomaint serve's idle CPU and peak RSS on two caches of 100,000 entries instead")
+	flag.BoolVar(&o.verify, "verify", false, "time gomaint verify and check goroot --verify against sha256sum and go mod verify instead")
 	flag.IntVar(&o.workers, "gen-workers", max(4, 2*runtime.NumCPU()), "goroutines generating and removing trees")
 	flag.Parse()
 	scaleSet, runsSet := false, false
@@ -83,7 +87,7 @@ func run() int {
 			o.scale = cleanScale
 		}
 	}
-	if flag.NArg() > 0 || (o.clean && o.daemon) || o.runs < 1 || o.cold < 0 || o.scale <= 0 || o.big < 0 || o.workers < 1 {
+	if flag.NArg() > 0 || modes(&o) > 1 || o.runs < 1 || o.cold < 0 || o.scale <= 0 || o.big < 0 || o.workers < 1 {
 		flag.Usage()
 		return exitSetup
 	}
@@ -96,6 +100,8 @@ func run() int {
 		mode = runDaemon
 	case o.clean:
 		mode = runClean
+	case o.verify:
+		mode = runVerify
 	}
 	code := mode(ctx, &o)
 	if ctx.Err() != nil {
@@ -103,4 +109,15 @@ func run() int {
 		return exitSetup
 	}
 	return code
+}
+
+// modes counts the modes asked for: at most one runs.
+func modes(o *options) int {
+	n := 0
+	for _, on := range []bool{o.clean, o.daemon, o.verify} {
+		if on {
+			n++
+		}
+	}
+	return n
 }
