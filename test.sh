@@ -65,3 +65,4 @@ go test -tags e2e -count=1 -timeout 15m ./packaging/e2e/
 go run ./cmd/gomaint-bench -quick
 go run ./cmd/gomaint-bench -clean -quick
 go run ./cmd/gomaint-bench -daemon -quick
+go run ./cmd/gomaint-bench -verify -quick
