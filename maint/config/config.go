@@ -171,7 +171,7 @@ func (t Target) Overridden(maxSize int64, maxAge time.Duration) Target {
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
 		AuditSchedule: "@hourly", VerifySchedule: "@daily", VerifyFullSchedule: "@weekly",
-		Jitter:        Duration(5 * time.Minute), Watch: true,
+		Jitter: Duration(5 * time.Minute), Watch: true,
 	}}
 	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}
 	c.Targets[0].MaxSize = AutoSize
