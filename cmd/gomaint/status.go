@@ -77,6 +77,12 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 	} else if !st.GOROOT.Code.IsZero() {
 		safetext.Fprintf(w, "GOROOT  %s: %s\n", st.GOROOT.Code, st.GOROOT.Reason)
 	}
+	if st.GOROOTVerify != "" {
+		safetext.Fprintf(w, "        last verification: %s\n", st.GOROOTVerify)
+	}
+	for _, f := range st.Findings {
+		safetext.Fprintf(w, "        %-7s %s: %s\n        fix: %s\n", f.Severity, f.Code, f.Detail, f.Fix)
+	}
 	for _, t := range st.Targets {
 		size := fmt.Sprintf("%s on disk in %d files", config.FormatSize(t.DiskBytes), t.Files)
 		if t.LimitBytes > 0 {
@@ -99,6 +105,9 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 			safetext.Fprintf(w, " (%s)", t.LastCleanResult)
 		}
 		safetext.Fprintln(w)
+		if !t.LastVerify.IsZero() {
+			safetext.Fprintf(w, "        last verification %s, last without an error %s\n", when(t.LastVerify), when(t.LastVerifySuccess))
+		}
 		if t.UsesRecorded > 0 {
 			safetext.Fprintf(w, "        %d uses recorded for the group\n", t.UsesRecorded)
 		}

@@ -5,9 +5,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
+	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/verify"
@@ -41,6 +43,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	rep := verify.Run(ctx, verify.Request{Config: cfg, Environ: os.Environ(), Sink: sink, Full: *full,
 		StateDir: paths.StateDir(c.system, os.Getenv)})
+	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+		return metrics.Verified(prev, rep, time.Now())
+	})
 	if *asJSON {
 		if err := writeJSON(stdout, rep, true); err != nil {
 			safetext.Fprintln(stderr, "gomaint verify:", err)

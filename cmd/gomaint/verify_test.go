@@ -77,3 +77,64 @@ func TestVerifyCLI(t *testing.T) {
 		t.Errorf("bad configuration: exit %d, want 78", r.code)
 	}
 }
+
+// TestVerifyKeepsMetrics: without a daemon, gomaint verify lays its counts
+// over gomaint.prom: counters add up over runs, the success time is set
+// only by a run without an error finding, and MODULE_MODIFIED shows in
+// gomaint_findings until a verification no longer finds it.
+func TestVerifyKeepsMetrics(t *testing.T) {
+	cache, _, _ := testenv.ModCache(t)
+	prom := t.TempDir()
+	f := writeConfig(t, fmt.Sprintf("[daemon]\nmetrics_dir = %q\n[[target]]\nname = \"mod\"\nkind = \"mod\"\npath = %q\n", prom, cache))
+	env := append(serveEnv(t, newNotifySocket(t)), "STATE_DIRECTORY="+testenv.Dir(t))
+	value := func(sample string) float64 {
+		t.Helper()
+		text, err := os.ReadFile(filepath.Join(prom, "gomaint.prom"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := promValue(string(text), sample)
+		if !ok {
+			t.Fatalf("no %s in\n%s", sample, text)
+		}
+		return v
+	}
+	const ok, modified = `gomaint_verify_modules_total{target="mod",result="ok"}`, `gomaint_verify_modules_total{target="mod",result="modified"}`
+	const finding = `gomaint_findings{target="mod",code="MODULE_MODIFIED",severity="error"}`
+	const success = `gomaint_verify_last_success_timestamp_seconds{target="mod"}`
+
+	if _, r := verifyRun(t, env, "--config", f); r.code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	first := value(success)
+	if value(ok) != 2 || value(modified) != 0 || value(finding) != 0 {
+		t.Errorf("after a clean run: ok %v, modified %v, finding %v", value(ok), value(modified), value(finding))
+	}
+
+	p := filepath.Join(cache, testenv.ModTomlDir, "decode.go")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := append([]byte(nil), b...)
+	changed[len(b)/2] ^= 1
+	if err := os.WriteFile(p, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, r := verifyRun(t, env, "--config", f); r.code != exitFindings {
+		t.Fatalf("changed file: exit %d\n%s", r.code, r.stderr)
+	}
+	if value(ok) != 3 || value(modified) != 1 || value(finding) != 1 || value(success) != first {
+		t.Errorf("after MODULE_MODIFIED: ok %v, modified %v, finding %v, success %v (was %v)", value(ok), value(modified), value(finding), value(success), first)
+	}
+
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, r := verifyRun(t, env, "--config", f); r.code != exitOK {
+		t.Fatalf("restored: exit %d\n%s", r.code, r.stderr)
+	}
+	if value(finding) != 0 || value(ok) != 5 || value(success) < first {
+		t.Errorf("after restoring: ok %v, finding %v", value(ok), value(finding))
+	}
+}

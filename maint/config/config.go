@@ -71,6 +71,13 @@ type Daemon struct {
 	// large to watch. Every audit does both too, so by default only the
 	// audit schedule runs.
 	RescanSchedule string `toml:"rescan_schedule"`
+	// VerifySchedule verifies the module caches (package verify), hashing
+	// only versions new or changed since they last verified, and GOROOT
+	// when it has a baseline; VerifyFullSchedule hashes every version, so
+	// that a change the fingerprint cannot see (bit rot under an
+	// unchanged mtime) is found within a week.
+	VerifySchedule     string `toml:"verify_schedule"`
+	VerifyFullSchedule string `toml:"verify_full_schedule"`
 	// Jitter delays each scheduled run by a random time up to this, so a
 	// fleet does not scan at the same second.
 	Jitter Duration `toml:"jitter"`
@@ -163,8 +170,8 @@ func (t Target) Overridden(maxSize int64, maxAge time.Duration) Target {
 // Default returns the built-in configuration for a scope.
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
-		AuditSchedule: "@hourly",
-		Jitter:        Duration(5 * time.Minute), Watch: true,
+		AuditSchedule: "@hourly", VerifySchedule: "@daily", VerifyFullSchedule: "@weekly",
+		Jitter: Duration(5 * time.Minute), Watch: true,
 	}}
 	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}
 	c.Targets[0].MaxSize = AutoSize

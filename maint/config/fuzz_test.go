@@ -82,7 +82,7 @@ func checkRejection(t *testing.T, data []byte, err error) {
 }
 
 func checkAccepted(t *testing.T, c *Config) {
-	for _, spec := range []string{c.Daemon.AuditSchedule, c.Daemon.CleanSchedule, c.Daemon.RescanSchedule} {
+	for _, spec := range []string{c.Daemon.AuditSchedule, c.Daemon.CleanSchedule, c.Daemon.RescanSchedule, c.Daemon.VerifySchedule, c.Daemon.VerifyFullSchedule} {
 		s, err := ParseSchedule(spec)
 		if err != nil {
 			t.Fatalf("accepted schedule %q does not parse: %v", spec, err)

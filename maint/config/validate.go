@@ -41,7 +41,8 @@ func (c *Config) validate() []*Error {
 		}
 	}
 	for _, s := range []struct{ key, spec string }{{"daemon.audit_schedule", c.Daemon.AuditSchedule},
-		{"daemon.clean_schedule", c.Daemon.CleanSchedule}, {"daemon.rescan_schedule", c.Daemon.RescanSchedule}} {
+		{"daemon.clean_schedule", c.Daemon.CleanSchedule}, {"daemon.rescan_schedule", c.Daemon.RescanSchedule},
+		{"daemon.verify_schedule", c.Daemon.VerifySchedule}, {"daemon.verify_full_schedule", c.Daemon.VerifyFullSchedule}} {
 		if _, err := ParseSchedule(s.spec); err != nil {
 			bad(s.key, "%q: %v; write five cron fields (\"0 3 * * *\"), @hourly, @daily or @every 30m, or \"\" to disable", s.spec, err)
 		}

@@ -73,7 +73,7 @@ func (g *gate) leave(uid uint32) {
 
 // Request is a control request.
 type Request struct {
-	Command string `json:"command"` // "status", "audit" or "clean"
+	Command string `json:"command"` // "status", "audit", "clean", "verify" or "verify-full"
 	Target  string `json:"target,omitempty"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/verify"
 )
 
 // Job kinds.
@@ -148,6 +149,8 @@ func (d *daemon) exec(ctx context.Context, j *job) {
 		d.runClean(ctx, j)
 	case jobRescan:
 		d.runRescan(ctx, j)
+	case jobVerify, jobVerifyFull:
+		d.runVerify(ctx, j)
 	}
 }
 
@@ -172,10 +175,11 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 	d.status.GOROOT = rep.GOROOT
 	for _, t := range j.targets {
 		t.status.LastAudit = now
-		// The daemon's own finding stays until the watch is whole again.
+		// The daemon's own finding stays until the watch is whole again,
+		// verification's until the next verification.
 		var own []audit.Finding
 		for _, f := range t.status.Findings {
-			if f.Code == watchDegradedCode {
+			if f.Code == watchDegradedCode || verify.Reports(f.Code) {
 				own = append(own, f)
 			}
 		}

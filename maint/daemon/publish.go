@@ -59,10 +59,12 @@ func metricsOf(st *Status) metrics.Snapshot {
 	if !st.GOROOT.OK && !st.GOROOT.Code.IsZero() {
 		s.Findings = append(s.Findings, metrics.Finding{Code: st.GOROOT.Code.String(), Severity: st.GOROOT.Severity(st.GOROOTRequired).String(), Count: 1})
 	}
+	s.Findings = append(s.Findings, metrics.CountFindings(st.Findings)...)
 	for _, t := range st.Targets {
 		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, DiskBytes: t.DiskBytes, Files: t.Files,
 			LimitBytes: t.LimitBytes, FSFreeBytes: t.FSFreeBytes, FSFreeInodes: t.FSFreeInodes, TrimFreedBytesTotal: t.TrimFreedTotal,
-			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess, Watch: t.Watch})
+			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess, Watch: t.Watch,
+			VerifyModules: t.VerifyModules, LastVerifySuccess: t.LastVerifySuccess})
 		s.Findings = append(s.Findings, metrics.CountFindings(t.Findings)...)
 	}
 	return s
@@ -71,16 +73,22 @@ func metricsOf(st *Status) metrics.Snapshot {
 // warnOnce reports a failure to keep state or metrics on stderr (the
 // journal, under systemd) the first time it happens, not after every run.
 func (d *daemon) warnOnce(what string, err error) {
+	if d.firstTime(what) {
+		safetext.Fprintf(os.Stderr, "gomaint serve: cannot write %s: %v\n", what, err)
+	}
+}
+
+// firstTime reports whether what is said for the first time in this
+// daemon's life.
+func (d *daemon) firstTime(what string) bool {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.warned == nil {
 		d.warned = map[string]bool{}
 	}
 	seen := d.warned[what]
 	d.warned[what] = true
-	d.mu.Unlock()
-	if !seen {
-		safetext.Fprintf(os.Stderr, "gomaint serve: cannot write %s: %v\n", what, err)
-	}
+	return !seen
 }
 
 // serveControl answers the control socket until it is closed. Who is at
@@ -147,9 +155,9 @@ func (d *daemon) answer(c *net.UnixConn, cred *unix.Ucred) {
 	case "status":
 		enc.Encode(Response{Status: d.snapshot().only(acc.may)})
 		return
-	case jobAudit, jobClean:
+	case jobAudit, jobClean, jobVerify, jobVerifyFull:
 	default:
-		enc.Encode(Response{Error: "unknown command " + req.Command + "; use status, audit or clean"})
+		enc.Encode(Response{Error: "unknown command " + req.Command + "; use status, audit, clean, verify or verify-full"})
 		return
 	}
 	// A target the caller may not act on is one they do not see.

@@ -21,7 +21,8 @@ type schedule struct {
 // The configuration was validated, so the specs parse.
 func newSchedules(c config.Daemon, now time.Time) []*schedule {
 	var out []*schedule
-	for kind, spec := range map[string]string{jobAudit: c.AuditSchedule, jobClean: c.CleanSchedule, jobRescan: c.RescanSchedule} {
+	for kind, spec := range map[string]string{jobAudit: c.AuditSchedule, jobClean: c.CleanSchedule, jobRescan: c.RescanSchedule,
+		jobVerify: c.VerifySchedule, jobVerifyFull: c.VerifyFullSchedule} {
 		s, err := config.ParseSchedule(spec)
 		if err != nil || s == nil {
 			continue

@@ -37,6 +37,11 @@ type Status struct {
 	// GOROOTRequired makes a bad GOROOT an error rather than a warning.
 	GOROOTRequired bool           `json:"goroot_required"`
 	Targets        []TargetStatus `json:"targets"`
+	// GOROOTVerify says how the last scheduled verification of GOROOT
+	// went; Findings are its machine-wide findings (GOROOT_MODIFIED),
+	// which stand until the next one.
+	GOROOTVerify string          `json:"goroot_verify,omitempty"`
+	Findings     []audit.Finding `json:"findings,omitempty"`
 	// NextAudit and NextClean are zero when not scheduled.
 	NextAudit time.Time `json:"next_audit"`
 	NextClean time.Time `json:"next_clean"`
@@ -83,6 +88,12 @@ type TargetStatus struct {
 	LastCleanResult  string    `json:"last_clean_result,omitempty"`
 	TrimFreedTotal   int64     `json:"trim_freed_bytes_total"`
 	UsesRecorded     int64     `json:"uses_recorded,omitempty"`
+	// Verification of a module cache: when it last ran, when it last
+	// ended without an error finding, and the module versions it
+	// counted by result (a counter since the daemon started).
+	LastVerify        time.Time        `json:"last_verify,omitzero"`
+	LastVerifySuccess time.Time        `json:"last_verify_success,omitzero"`
+	VerifyModules     map[string]int64 `json:"verify_modules_total,omitempty"`
 
 	// Watch is the watch's state: "" (not watched: module caches, no
 	// limit), absent, watching or degraded; WatchDetail says why.

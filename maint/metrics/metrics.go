@@ -47,6 +47,13 @@ type Target struct {
 	// gomaint_watch_up 1, "absent" or "degraded" 0, and "" (a cache the
 	// daemon does not mean to watch) no sample.
 	Watch string
+	// VerifyModules counts module versions verified, by result
+	// (verify.Results), since the daemon started or across CLI runs; nil
+	// for a cache never verified, which then has no samples.
+	VerifyModules map[string]int64
+	// LastVerifySuccess is the end of the last verification of the cache
+	// that could read it and found nothing at error severity.
+	LastVerifySuccess time.Time
 }
 
 // Finding is the value of one gomaint_findings sample: how many findings
@@ -142,6 +149,14 @@ func Format(w io.Writer, s Snapshot) error {
 		}
 		if !t.LastCleanSuccess.IsZero() {
 			add("gomaint_last_clean_success_timestamp_seconds", "gauge", "Unix time of the last clean of the cache that met its limits.", unixSeconds(t.LastCleanSuccess), tk...)
+		}
+		for result, n := range t.VerifyModules {
+			add("gomaint_verify_modules_total", "counter", "Module versions verified, by result: ok, busy (left for the next run), or the finding (modified, unverifiable, zip_corrupt, unreadable).",
+				itoa(n), label{"target", t.Name}, label{"result", result})
+		}
+		if !t.LastVerifySuccess.IsZero() {
+			add("gomaint_verify_last_success_timestamp_seconds", "gauge", "Unix time of the last verification of the module cache that read it and found nothing at error severity.",
+				unixSeconds(t.LastVerifySuccess), label{"target", t.Name})
 		}
 	}
 

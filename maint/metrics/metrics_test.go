@@ -33,7 +33,9 @@ func full() Snapshot {
 		Targets: []Target{
 			{Name: "mod", Kind: "mod", Path: "/var/cache/go/mod", DiskBytes: 3 * gib, Files: 72000,
 				FSFreeBytes: 50 * gib, FSFreeInodes: 1000000, TrimFreedBytesTotal: 12345,
-				LastAudit: time.Unix(1700000000, 250e6), LastCleanSuccess: time.Unix(1700000100, 0)},
+				LastAudit: time.Unix(1700000000, 250e6), LastCleanSuccess: time.Unix(1700000100, 0),
+				VerifyModules:     map[string]int64{"ok": 70, "busy": 0, "modified": 1, "unverifiable": 2, "zip_corrupt": 0, "unreadable": 0},
+				LastVerifySuccess: time.Unix(1699990000, 0)},
 			{Name: "build", Kind: "build", Path: "/var/cache/go/build", DiskBytes: 2 * gib, Files: 1444, LimitBytes: 10 * gib,
 				FSFreeBytes: 50 * gib, FSFreeInodes: 1000000, TrimFreedBytesTotal: 0,
 				LastAudit: time.Unix(1700000000, 0), LastCleanSuccess: time.Unix(1700000200, 0)},
@@ -121,7 +123,7 @@ func TestFormatFamilies(t *testing.T) {
 		"gomaint_cache_disk_bytes", "gomaint_cache_files", "gomaint_cache_limit_bytes", "gomaint_findings",
 		"gomaint_fs_free_bytes", "gomaint_fs_free_inodes", "gomaint_goroot_ok",
 		"gomaint_last_audit_timestamp_seconds", "gomaint_last_clean_success_timestamp_seconds",
-		"gomaint_trim_freed_bytes_total",
+		"gomaint_trim_freed_bytes_total", "gomaint_verify_last_success_timestamp_seconds", "gomaint_verify_modules_total",
 	}
 	var got []string
 	for n, c := range typ {
@@ -189,6 +191,9 @@ func TestFormatFamilies(t *testing.T) {
 	check("gomaint_last_audit_timestamp_seconds", mod, "1700000000.25")
 	check("gomaint_last_clean_success_timestamp_seconds", build, "1700000200")
 	check("gomaint_goroot_ok", nil, "1")
+	check("gomaint_verify_modules_total", map[string]string{"target": "mod", "result": "modified"}, "1")
+	check("gomaint_verify_modules_total", map[string]string{"target": "mod", "result": "busy"}, "0")
+	check("gomaint_verify_last_success_timestamp_seconds", map[string]string{"target": "mod"}, "1699990000")
 	// Two entries with one key add up.
 	check("gomaint_findings", map[string]string{"target": "build", "code": "LOW_DISK", "severity": "warning"}, "3")
 	check("gomaint_findings", map[string]string{"code": "GOROOT_MISSING", "severity": "error"}, "1")
@@ -581,14 +586,16 @@ func TestRulesOnFormatOutput(t *testing.T) {
 
 	good := Snapshot{GorootOK: true, Targets: []Target{
 		{Name: "build", Kind: "build", DiskBytes: 2 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
-		{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute)},
+		{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(evalAt - 10*time.Minute),
+			LastVerifySuccess: at(evalAt - 24*time.Hour)},
 	}}
 	bad := Snapshot{GorootOK: false,
 		Targets: []Target{
 			// Over its limit, last audited at 0 (2h30m before evalAt).
 			{Name: "build", Kind: "build", DiskBytes: 11 * gib, LimitBytes: 10 * gib, FSFreeBytes: 50 * gib, FSFreeInodes: 1e6, LastAudit: at(0)},
 			// No limit, less free than its size, never audited.
-			{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 1 * gib, FSFreeInodes: 1e6},
+			// Last verified 9 days before evalAt.
+			{Name: "mod", Kind: "mod", DiskBytes: 3 * gib, FSFreeBytes: 1 * gib, FSFreeInodes: 1e6, LastVerifySuccess: at(evalAt - 9*24*time.Hour)},
 		},
 		Findings: []Finding{
 			{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 1},
@@ -604,6 +611,7 @@ func TestRulesOnFormatOutput(t *testing.T) {
 		"GomaintDiskSmallerThanCacheLimit": "mod",
 		"GomaintNeverAudited":              "mod",
 		"GomaintGorootNotOK":               "",
+		"GomaintVerifyStale":               "mod",
 	}
 
 	// Every rule in the file must be covered here.

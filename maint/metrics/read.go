@@ -88,6 +88,13 @@ func parseText(r io.Reader) (Snapshot, error) {
 			t.LastAudit = fromSeconds(f)
 		case "gomaint_last_clean_success_timestamp_seconds":
 			t.LastCleanSuccess = fromSeconds(f)
+		case "gomaint_verify_modules_total":
+			if t.VerifyModules == nil {
+				t.VerifyModules = map[string]int64{}
+			}
+			t.VerifyModules[labels["result"]] = v
+		case "gomaint_verify_last_success_timestamp_seconds":
+			t.LastVerifySuccess = fromSeconds(f)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -227,6 +227,7 @@ func Walk[V Visitor](ctx context.Context, rootFD int, root Root, opt Options, ne
 		wg.Add(1)
 		go func(v V) {
 			defer wg.Done()
+			LowerIfIdle(ctx)
 			w.work(v)
 		}(visitors[i])
 	}

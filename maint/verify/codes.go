@@ -55,3 +55,58 @@ func reinstall(cacheRoot string, v *version) string {
 	return fmt.Sprintf("flock %s sh -c %s && GOMODCACHE=%s GOFLAGS=-mod=mod go mod download %s",
 		q(base+".lock"), q(script), q(cacheRoot), q(v.module()))
 }
+
+// Reports says whether verification reports code: such a finding stands
+// until the next verification of its cache, whatever audits say meanwhile.
+func Reports(code finding.Code) bool {
+	_, ok := results[code]
+	return ok
+}
+
+// The results module versions are counted under (metrics'
+// gomaint_verify_modules_total): ok (verified now, or unchanged since it
+// verified), busy (being downloaded or removed: left for the next run),
+// and one per finding code.
+var results = map[finding.Code]string{moduleModified: "modified", moduleUnverifiable: "unverifiable",
+	moduleZipCorrupt: "zip_corrupt", moduleUnreadable: "unreadable"}
+
+// Results lists every result a version is counted under, in a fixed order.
+var Results = []string{"ok", "busy", "modified", "unverifiable", "zip_corrupt", "unreadable"}
+
+// Counts is how many module versions of cache target had each result
+// (every name of Results, zeros included); a version with two findings
+// counts under both.
+func (r *Report) Counts(target string) map[string]int64 {
+	n := make(map[string]int64, len(Results))
+	for _, name := range Results {
+		n[name] = 0
+	}
+	for _, c := range r.Caches {
+		if c.Target == target {
+			n["ok"] += int64(len(c.Verified))
+			n["busy"] += c.Busy
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Cache == target {
+			n[results[f.Code]]++
+		}
+	}
+	return n
+}
+
+// Succeeded says whether cache target was verified without an error: it
+// could be read, and no finding is at error severity.
+func (r *Report) Succeeded(target string) bool {
+	for _, c := range r.Caches {
+		if c.Target == target && c.Error != "" {
+			return false
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Cache == target && f.Severity >= finding.Error {
+			return false
+		}
+	}
+	return true
+}

@@ -6,15 +6,7 @@ import (
 	"os"
 	"strconv"
 
-	"golang.org/x/sys/unix"
-)
-
-// From linux/ioprio.h; x/sys/unix has the system call but not these.
-const (
-	ioprioWhoProcess = 1
-	ioprioClassIdle  = 3
-	ioprioClassShift = 13
-	niceness         = 10
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // Gentle puts the whole process at idle I/O priority and nice 10, so that
@@ -22,7 +14,8 @@ const (
 // nothing else does. Linux keeps both per thread, so each thread running
 // now is set, and threads made later inherit it from the thread that
 // makes them. Call it from a command, never from a daemon's or a test's
-// process, which must keep their priority.
+// process, which must keep their priority: they verify under scan.Idle,
+// which lowers only the threads that read.
 func Gentle() error {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
@@ -30,15 +23,8 @@ func Gentle() error {
 	}
 	var errs []error
 	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
-		if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(tid), ioprioClassIdle<<ioprioClassShift); e != 0 && e != unix.ESRCH {
-			errs = append(errs, fmt.Errorf("ioprio_set idle on thread %d: %w", tid, e))
-		}
-		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, niceness); err != nil && !errors.Is(err, unix.ESRCH) {
-			errs = append(errs, fmt.Errorf("nice %d on thread %d: %w", niceness, tid, err))
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			errs = append(errs, scan.Lower(tid))
 		}
 	}
 	return errors.Join(errs...)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // Options tune the verification of one cache.
@@ -84,6 +85,7 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			scan.LowerIfIdle(ctx) // the daemon's runs: these threads alone
 			for i := next.Add(1) - 1; i < int64(len(vs)) && ctx.Err() == nil; i = next.Add(1) - 1 {
 				c := checker{root: root, v: vs[i], opt: &opt, res: res}
 				fs, entry, ok := c.run()

@@ -14,40 +14,13 @@ import (
 	"github.com/gomaint/gomaint/maint/testenv"
 )
 
-// The real modules every test downloads: golang.org/x/mod at the version
-// in go.mod, and one whose path needs escaping.
 const (
-	xmod      = "golang.org/x/mod@v0.43.0"
-	toml      = "github.com/BurntSushi/toml@v1.6.0"
-	tomlDir   = "github.com/!burnt!sushi/toml@v1.6.0"
+	xmod      = testenv.ModXMod
+	toml      = testenv.ModToml
+	tomlDir   = testenv.ModTomlDir
 	tomlAtV   = "cache/download/github.com/!burnt!sushi/toml/@v/v1.6.0"
-	mainMod   = "module example.com/verifytest\n\ngo 1.22\n\nrequire (\n\tgolang.org/x/mod v0.43.0\n\tgithub.com/BurntSushi/toml v1.6.0\n)\n"
 	nVersions = 2
 )
-
-// realCache fills a module cache with `go mod download` of real modules,
-// writable (-modcacherw) so that tests can change it, and returns its
-// path and a main module requiring them, for `go mod verify`.
-func realCache(t *testing.T) (cache, src string, env []string) {
-	t.Helper()
-	testenv.Command(t, "go")
-	d := testenv.Dir(t)
-	for _, kv := range testenv.GoEnv(d) {
-		if !strings.HasPrefix(kv, "GOFLAGS=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "GOFLAGS=-mod=mod -modcacherw")
-	src = filepath.Join(d, "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(mainMod), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Run(t, env, src, "go", "mod", "download", "golang.org/x/mod", "github.com/BurntSushi/toml")
-	return filepath.Join(d, "gomodcache"), src, env
-}
 
 func check(t *testing.T, cache string, opt Options) (*CacheResult, []Finding) {
 	t.Helper()
@@ -85,7 +58,7 @@ func only(t *testing.T, fs []Finding, code, module string) Finding {
 }
 
 func TestCleanCacheVerifies(t *testing.T) {
-	cache, src, env := realCache(t)
+	cache, src, env := testenv.ModCache(t)
 	res, fs := check(t, cache, Options{})
 	if len(fs) != 0 || res.Versions != nVersions || res.Hashed != nVersions {
 		t.Fatalf("a cache go just filled: %+v, findings %+v", res, fs)
@@ -96,7 +69,7 @@ func TestCleanCacheVerifies(t *testing.T) {
 }
 
 func TestOneByteChanged(t *testing.T) {
-	cache, src, env := realCache(t)
+	cache, src, env := testenv.ModCache(t)
 	p := filepath.Join(cache, tomlDir, "decode.go")
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -124,7 +97,7 @@ func TestFileRemovedOrAdded(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cache, _, _ := realCache(t)
+			cache, _, _ := testenv.ModCache(t)
 			if err := change(filepath.Join(cache, tomlDir)); err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +123,7 @@ func TestBadZip(t *testing.T) {
 		"garbage": func(zip string) error { return os.WriteFile(zip, []byte("not a zip"), 0o644) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			cache, _, _ := realCache(t)
+			cache, _, _ := testenv.ModCache(t)
 			if err := change(filepath.Join(cache, tomlAtV+".zip")); err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +135,7 @@ func TestBadZip(t *testing.T) {
 
 func TestZiphash(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
-		cache, _, _ := realCache(t)
+		cache, _, _ := testenv.ModCache(t)
 		if err := os.Remove(filepath.Join(cache, tomlAtV+".ziphash")); err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +145,7 @@ func TestZiphash(t *testing.T) {
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
-		cache, _, _ := realCache(t)
+		cache, _, _ := testenv.ModCache(t)
 		if err := os.WriteFile(filepath.Join(cache, tomlAtV+".ziphash"), []byte("h1:\x00\xff garbage\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +159,7 @@ func TestZiphash(t *testing.T) {
 // exact copy outside the cache, which would make the hash match if it
 // were followed, and a link to /dev/zero would never end.
 func TestLinksNotFollowed(t *testing.T) {
-	cache, _, _ := realCache(t)
+	cache, _, _ := testenv.ModCache(t)
 	dir := filepath.Join(cache, tomlDir)
 	outside := filepath.Join(filepath.Dir(cache), "decode.go")
 	if err := os.Rename(filepath.Join(dir, "decode.go"), outside); err != nil {
@@ -217,7 +190,7 @@ func TestLinksNotFollowed(t *testing.T) {
 // TestIncremental: a second run hashes nothing, a version whose file was
 // touched is hashed again, and Full hashes every version.
 func TestIncremental(t *testing.T) {
-	cache, _, _ := realCache(t)
+	cache, _, _ := testenv.ModCache(t)
 	first, _ := check(t, cache, Options{})
 	again, fs := check(t, cache, Options{Known: first.Verified})
 	if again.Hashed != 0 || again.Unchanged != nVersions || len(fs) != 0 {
