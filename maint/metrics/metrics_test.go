@@ -601,6 +601,7 @@ func TestRulesOnFormatOutput(t *testing.T) {
 			{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 1},
 			{Target: "build", Code: "WORLD_WRITABLE", Severity: "error", Count: 1},
 			{Code: "GOROOT_MISSING", Severity: "error", Count: 1},
+			{Code: "GOROOT_MODIFIED", Severity: "error", Count: 1},
 		},
 	}
 	want := map[string]string{ // labels of count by (alertname, instance, target) (ALERTS)
@@ -611,6 +612,7 @@ func TestRulesOnFormatOutput(t *testing.T) {
 		"GomaintDiskSmallerThanCacheLimit": "mod",
 		"GomaintNeverAudited":              "mod",
 		"GomaintGorootNotOK":               "",
+		"GomaintGorootModified":            "",
 		"GomaintVerifyStale":               "mod",
 	}
 
