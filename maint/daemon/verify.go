@@ -115,12 +115,12 @@ func (d *daemon) verifyGOROOT(ctx context.Context) (*goroot.Verification, string
 		return nil, ""
 	case errors.As(err, &none) || errors.As(err, &stale):
 		if d.firstTime("goroot-baseline " + err.Error()) {
-			journal.Emit(d.opt.Sink, journal.Event{Type: journal.Verify, Priority: journal.Notice,
+			journal.Emit(d.opt.Sink, journal.Event{Type: journal.VerifyIncomplete, Priority: journal.Notice,
 				Message: "GOROOT not verified: " + err.Error(), Fields: map[string]string{"GOMAINT_GOROOT": gr.Path, "GOMAINT_REASON": err.Error()}})
 		}
 		return nil, "not verified: " + err.Error()
 	case err != nil:
-		journal.Emit(d.opt.Sink, journal.Event{Type: journal.Verify, Priority: journal.Warning,
+		journal.Emit(d.opt.Sink, journal.Event{Type: journal.VerifyIncomplete, Priority: journal.Warning,
 			Message: fmt.Sprintf("GOROOT %s could not be verified: %v", gr.Path, err), Fields: map[string]string{"GOMAINT_GOROOT": gr.Path, "GOMAINT_REASON": err.Error()}})
 		return nil, "not verified: " + err.Error()
 	}

@@ -122,7 +122,7 @@ func TestDaemonVerifies(t *testing.T) {
 
 	notes := 0
 	for _, e := range d.events.Snapshot() {
-		if e.Type == journal.Verify && e.Fields["GOMAINT_GOROOT"] != "" {
+		if e.Type == journal.VerifyIncomplete && e.Fields["GOMAINT_GOROOT"] != "" {
 			notes++
 		}
 	}

@@ -20,6 +20,9 @@ var (
 	Repair        = Type{"9257c7746651451b8511f59ca618987f", "repair"}
 	// Verify: one module cache verified against its .ziphash files.
 	Verify = Type{"855e725caec146b6b7fe914115c08420", "verify"}
+	// VerifyIncomplete: a verification could not run, or not whole (no
+	// GOROOT baseline, an unreadable one, state not saved).
+	VerifyIncomplete = Type{"36420dbfc8864075a166a92c55207bd7", "verify"}
 
 	// The daemon's life: ready (also after a reload), reload, stop, and a
 	// full rescan of a watched cache.
@@ -38,5 +41,5 @@ var (
 // Types lists the event types declared here, for the catalog test; each
 // finding code has its own, declared with the code (maint/finding).
 func Types() []Type {
-	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
+	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, VerifyIncomplete, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
 }

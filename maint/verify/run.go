@@ -77,7 +77,7 @@ func Run(ctx context.Context, req Request) *Report {
 		emit(req.Sink, res, fs)
 	}
 	if err := st.save(req.StateDir); err != nil && req.Sink != nil {
-		journal.Emit(req.Sink, journal.Event{Type: journal.Verify, Priority: journal.Warning,
+		journal.Emit(req.Sink, journal.Event{Type: journal.VerifyIncomplete, Priority: journal.Warning,
 			Message: fmt.Sprintf("verify: %v; the next run hashes every version again", err)})
 	}
 	return rep
