@@ -128,13 +128,18 @@ func (c *modCounter) count(v version) {
 
 // measure sums an extracted version's tree and its download files.
 func (c *modCounter) measure(d *scan.Dir, e *scan.Entry) (version, bool) {
-	name := string(e.Name)
-	t, err := scan.Subtree(d.FD(), name, c.mount)
+	return c.measureTree(d.FD(), d.Path, string(e.Name), e.Stat.Ctime.Sec)
+}
+
+// measureTree is measure of the version name in the directory dir, open
+// as parentFD; ctime is its directory's.
+func (c *modCounter) measureTree(parentFD int, dir, name string, ctime int64) (version, bool) {
+	t, err := scan.Subtree(parentFD, name, c.mount)
 	if err != nil {
 		return version{}, false
 	}
-	v := version{dir: d.Path, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime,
-		tooDeep: t.TooDeep > 0, hasTree: true, dated: e.Stat.Ctime.Sec}
+	v := version{dir: dir, name: name, bytes: t.DiskBytes, treeBytes: t.DiskBytes, files: t.Files, lastUsed: t.NewestAtime,
+		tooDeep: t.TooDeep > 0, hasTree: true, dated: ctime}
 	if t.Files == 0 {
 		v.lastUsed = t.NewestMtime // nothing to read: when it was made
 	}
