@@ -115,6 +115,10 @@ type Target struct {
 	// and `clean` removes them unless among the newest KeepToolchains.
 	ToolchainMaxAge Duration `toml:"toolchain_max_age"`
 	KeepToolchains  int      `toml:"keep_toolchains"`
+	// RemoveModified lets `gomaint fix` remove a module version whose
+	// verification found its files or zip differing from its hash (mod
+	// targets only): off by default, as the files may be someone's edit.
+	RemoveModified bool `toml:"remove_modified"`
 
 	// Cleaning. MaxAge removes entries unused for longer; MinAge protects
 	// everything used more recently, whatever the size. A size trim runs

@@ -150,6 +150,7 @@ path = "/srv/gomod"
 max_size = 1000
 low_disk_percent = 2.5
 toolchain_max_age = "7d"
+remove_modified = true
 `
 	c, err := Parse(User, "x.toml", []byte(data))
 	if err != nil {
@@ -161,6 +162,9 @@ toolchain_max_age = "7d"
 	b, m := c.Targets[0], c.Targets[1]
 	if b.MaxSize != 10<<30 || b.LowDiskPercent != 5 || time.Duration(b.ToolchainMaxAge) != 30*24*time.Hour {
 		t.Errorf("build target lost its defaults: %+v", b)
+	}
+	if b.RemoveModified || !m.RemoveModified {
+		t.Errorf("remove_modified: build %v (default false), mod %v (set true)", b.RemoveModified, m.RemoveModified)
 	}
 	if m.Path != "/srv/gomod" || m.MaxSize != 1000 || m.LowDiskPercent != 2.5 || time.Duration(m.ToolchainMaxAge) != 7*24*time.Hour {
 		t.Errorf("mod target: %+v", m)
@@ -197,6 +201,8 @@ func TestRejections(t *testing.T) {
 		{"goroot not a table", "goroot = 5\n", "f.toml:1: goroot: must be a table: write [goroot] above its keys"},
 		{"target not an array", "[target]\nname = \"b\"\n", "f.toml:1: target: must be tables: write [[target]] above the keys of each target"},
 		{"target not a table", "target = [1]\n", "f.toml:1: target: must be a table: write [[target]] above its keys"},
+		{"remove_modified on a build cache", "[[target]]\nname = \"b\"\nkind = \"build\"\nremove_modified = true\n", "f.toml:4: target[0].remove_modified: only a module cache"},
+		{"remove_modified not a bool", "[[target]]\nname = \"m\"\nkind = \"mod\"\nremove_modified = \"yes\"\n", "f.toml:4: target.remove_modified: incompatible types"},
 		{"system needs paths", "[[target]]\nname = \"b\"\nkind = \"build\"\n", "f.toml:1: target[0].path: empty in the system configuration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -106,6 +106,9 @@ func (c *Config) validate() []*Error {
 				bad(k("owner"), "user %q does not exist", t.Owner)
 			}
 		}
+		if t.RemoveModified && t.Kind != Mod {
+			bad(k("remove_modified"), "only a module cache (kind = \"mod\") has versions to verify and remove; remove the key")
+		}
 		if t.KeepToolchains < 0 {
 			bad(k("keep_toolchains"), "%d is negative", t.KeepToolchains)
 		}
