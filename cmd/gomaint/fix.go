@@ -30,7 +30,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
-		LockDir: paths.LockDir(c.system, os.Getenv)}
+		LockDir: paths.LockDir(c.system, os.Getenv), StateDir: paths.StateDir(c.system, os.Getenv)}
 	var mu sync.Mutex
 	if *dryRun {
 		req.Changed = func(t string, ch repair.Change) {
@@ -41,6 +41,10 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					Target string `json:"target"`
 					repair.Change
 				}{t, ch}, false)
+				return
+			}
+			if ch.What == "remove" {
+				safetext.Fprintf(stdout, "would remove %s/%s: %s %s; fetch it again: %s\n", t, ch.Path, ch.Module, ch.From, ch.Refetch)
 				return
 			}
 			safetext.Fprintf(stdout, "would change %s of %s/%s: %s -> %s\n", ch.What, t, ch.Path, ch.From, ch.To)
@@ -63,6 +67,7 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
+	printModified(w, o, dryRun)
 	if o.Result == nil {
 		safetext.Fprintf(w, "%-7s %s: not repaired: %s\n", o.Target, orNone(o.Path), o.Error)
 		return
@@ -96,5 +101,37 @@ func printRepair(w io.Writer, o repair.Outcome, dryRun, system bool) {
 		if s.n > 0 {
 			safetext.Fprintf(w, "        %d %s, e.g. %s\n", s.n, s.what, strings.Join(s.eg, ", "))
 		}
+	}
+}
+
+// printModified says what fix did about module versions that fail
+// verification, or which key lets it act on them.
+func printModified(w io.Writer, o repair.Outcome, dryRun bool) {
+	if o.Kind != "mod" {
+		return
+	}
+	m := o.Modified
+	if !o.RemoveModified {
+		safetext.Fprintf(w, "%-7s module versions that fail verification are left alone: remove_modified is false for this target (gomaint verify lists them)\n", o.Target)
+		return
+	}
+	if m == nil {
+		if o.Result != nil && o.Error != "" { // else printRepair says it
+			safetext.Fprintf(w, "%-7s module versions that fail verification: none removed: %s\n", o.Target, o.Error)
+		}
+		return
+	}
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	for _, r := range m.Removed {
+		safetext.Fprintf(w, "%-7s %s %s (%s); fetch it again: %s\n", o.Target, verb, r.Module, r.Code, r.Refetch)
+	}
+	if m.Busy.Count > 0 {
+		safetext.Fprintf(w, "        %d module versions that fail verification left: go holds their lock (the next fix judges them again), e.g. %s\n", m.Busy.Count, strings.Join(m.Busy.Paths, ", "))
+	}
+	if m.Failed.Count > 0 {
+		safetext.Fprintf(w, "        %d module versions that fail verification could not be removed: %s\n", m.Failed.Count, strings.Join(m.Failed.Paths, "; "))
 	}
 }

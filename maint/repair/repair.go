@@ -39,9 +39,13 @@ type Options struct {
 // Change is one planned or made change.
 type Change struct {
 	Path string `json:"path"`
-	What string `json:"what"` // "owner" or "mode"
+	What string `json:"what"` // "owner", "mode", or "remove" (a module version; From is its finding)
 	From string `json:"from"`
 	To   string `json:"to"`
+	// A removed module version (path@version), and the command that has
+	// go download it again.
+	Module  string `json:"module,omitempty"`
+	Refetch string `json:"refetch,omitempty"`
 }
 
 // Result sums up one repair. Every entry left alone is counted and sampled.
@@ -166,20 +170,20 @@ func (f *fixer) fix(dirfd int, name, path string, st *unix.Statx_t, w want) {
 		res.record(func() { res.NeedRoot++ })
 	case opt.Shared && st.Gid != opt.Group:
 		a.GID = int(opt.Group)
-		changes = append(changes, Change{path, "owner", fmt.Sprintf("%d:%d", st.Uid, st.Gid), fmt.Sprintf("%d:%d", st.Uid, opt.Group)})
+		changes = append(changes, Change{Path: path, What: "owner", From: fmt.Sprintf("%d:%d", st.Uid, st.Gid), To: fmt.Sprintf("%d:%d", st.Uid, opt.Group)})
 	case !opt.Shared && st.Uid != opt.Owner && unix.Geteuid() != 0:
 		res.record(func() { res.NeedRoot++ })
 	case !opt.Shared && st.Uid != opt.Owner:
 		a.UID, a.GID = int(opt.Owner), int(opt.Group)
-		changes = append(changes, Change{path, "owner", fmt.Sprintf("%d:%d", st.Uid, st.Gid), fmt.Sprintf("%d:%d", opt.Owner, opt.Group)})
+		changes = append(changes, Change{Path: path, What: "owner", From: fmt.Sprintf("%d:%d", st.Uid, st.Gid), To: fmt.Sprintf("%d:%d", opt.Owner, opt.Group)})
 	}
 	if m := mode(st, w, opt.Shared); typ != unix.S_IFLNK && m != uint32(st.Mode)&0o7777 && (st.Uid == opt.Owner || mine) {
 		a.Mode = m
-		changes = append(changes, Change{path, "mode", fmt.Sprintf("%04o", st.Mode&0o7777), fmt.Sprintf("%04o", m)})
+		changes = append(changes, Change{Path: path, What: "mode", From: fmt.Sprintf("%04o", st.Mode&0o7777), To: fmt.Sprintf("%04o", m)})
 	}
 	needACL := opt.Shared && w.write && mine && !f.root.HasGroupACL(dirfd, name, typ == unix.S_IFDIR, opt.Group)
 	if needACL {
-		changes = append(changes, Change{path, "acl", "", fmt.Sprintf("group:%d:rw", opt.Group)})
+		changes = append(changes, Change{Path: path, What: "acl", To: fmt.Sprintf("group:%d:rw", opt.Group)})
 	}
 	if len(changes) == 0 {
 		return

@@ -2,6 +2,7 @@ package repair
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -28,6 +29,9 @@ type Request struct {
 	// another holder.
 	LockDir string
 	Workers int
+	// StateDir holds what earlier verifications found unchanged, for the
+	// verification a remove_modified target gets ("": hash every version).
+	StateDir string
 }
 
 // Outcome is one target's repair.
@@ -37,15 +41,23 @@ type Outcome struct {
 	Path   string `json:"path"`
 	Owner  uint32 `json:"owner_uid"`
 	*Result
-	Error string `json:"error,omitempty"`
+	// RemoveModified is the target's remove_modified; Modified is what fix
+	// did about versions that fail verification when it is set.
+	RemoveModified bool      `json:"remove_modified"`
+	Modified       *Modified `json:"modified,omitempty"`
+	Error          string    `json:"error,omitempty"`
 }
 
 // LeftAlone counts what could not or must not be repaired.
 func (o Outcome) LeftAlone() int64 {
-	if o.Result == nil {
-		return 0
+	var n int64
+	if o.Modified != nil {
+		n = o.Modified.Busy.Count + o.Modified.Failed.Count
 	}
-	return o.NeedRoot + o.Hardlinked.Count + o.Links.Count + o.Special.Count + o.Mounts.Count + o.Unreadable.Count + o.TooDeep.Count + o.Failed.Count
+	if o.Result == nil {
+		return n
+	}
+	return n + o.NeedRoot + o.Hardlinked.Count + o.Links.Count + o.Special.Count + o.Mounts.Count + o.Unreadable.Count + o.TooDeep.Count + o.Failed.Count
 }
 
 // Run repairs every target: in the user scope the caller owns the caches;
@@ -54,9 +66,9 @@ func Run(ctx context.Context, req Request) []Outcome {
 	resolved, env := target.Resolve(ctx, req.Config, req.Environ)
 	var out []Outcome
 	for _, rt := range resolved {
-		o := Outcome{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
-		res, owner, err := one(ctx, req, rt, env)
-		o.Result, o.Owner = res, owner
+		o := Outcome{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path, RemoveModified: rt.RemoveModified}
+		res, mod, owner, err := one(ctx, req, rt, env)
+		o.Result, o.Modified, o.Owner = res, mod, owner
 		if err != nil {
 			o.Error = err.Error()
 		}
@@ -66,23 +78,23 @@ func Run(ctx context.Context, req Request) []Outcome {
 	return out
 }
 
-func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env) (*Result, uint32, error) {
+func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env) (*Result, *Modified, uint32, error) {
 	switch {
 	case rt.Disabled || rt.Unresolved:
-		return nil, 0, fmt.Errorf("no cache to repair (GOCACHE/GOMODCACHE unset or off)")
+		return nil, nil, 0, fmt.Errorf("no cache to repair (GOCACHE/GOMODCACHE unset or off)")
 	case rt.Err != nil:
-		return nil, 0, rt.Err
+		return nil, nil, 0, rt.Err
 	case !rt.Exists:
-		return &Result{DryRun: req.DryRun}, 0, nil
+		return &Result{DryRun: req.DryRun}, nil, 0, nil
 	}
 	root, err := safefs.OpenRoot(rt.Path)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer root.Close()
 	release, err := lock.Acquire(req.LockDir, root.FD, rt.Name, lock.Wait)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer release()
 	opt := Options{Build: rt.Kind == config.Build, DryRun: req.DryRun, Workers: req.Workers,
@@ -90,14 +102,14 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 	if req.Config.Scope == config.System {
 		sroot, err := scan.RootOf(root.FD)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		opt.Owner, opt.Group = sroot.Stat.Uid, sroot.Stat.Gid
 	} else if err := userOwner(req, rt, root, &opt); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := ownerOf(rt.Target, &opt); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	opt.Changed = func(c Change) {
 		if req.Sink != nil && !req.DryRun { // per-change detail, at debug level
@@ -109,8 +121,14 @@ func one(ctx context.Context, req Request, rt target.Resolved, env discover.Env)
 			req.Changed(rt.Name, c)
 		}
 	}
+	// Versions that go before the repair: nothing of theirs needs mending.
+	var mod *Modified
+	var modErr error
+	if rt.RemoveModified {
+		mod, modErr = removeModified(ctx, req, rt, root, opt.Changed)
+	}
 	res, err := Fix(ctx, root, opt)
-	return res, opt.Owner, err
+	return res, mod, opt.Owner, errors.Join(modErr, err)
 }
 
 func emit(req Request, o Outcome) {
@@ -131,6 +149,16 @@ func emit(req Request, o Outcome) {
 	f["GOMAINT_NEED_ROOT"] = journal.Int(o.NeedRoot)
 	f["GOMAINT_HARDLINKED"] = journal.Int(o.Hardlinked.Count)
 	f["GOMAINT_SAMPLE"] = strings.Join(o.Samples, " ")
+	removed := ""
+	if o.Modified != nil {
+		var mods []string
+		for _, r := range o.Modified.Removed {
+			mods = append(mods, r.Module)
+		}
+		f["GOMAINT_REMOVED"] = journal.Int(int64(len(mods)))
+		f["GOMAINT_REMOVED_MODULES"] = strings.Join(mods, " ")
+		removed = fmt.Sprintf("; %s %d module versions that failed verification", map[bool]string{false: "removed", true: "would remove"}[req.DryRun], len(mods))
+	}
 	pri := journal.Info
 	if o.LeftAlone() > 0 || o.Error != "" {
 		pri = journal.Warning
@@ -140,7 +168,7 @@ func emit(req Request, o Outcome) {
 		verb = "would repair"
 	}
 	journal.Emit(req.Sink, journal.Event{Type: journal.Repair, Priority: pri, Fields: f,
-		Message: fmt.Sprintf("%s cache %s: %s %d owners and %d modes; %d entries left alone", o.Kind, o.Path, verb, o.Owners, o.Modes, o.LeftAlone())})
+		Message: fmt.Sprintf("%s cache %s: %s %d owners and %d modes%s; %d entries left alone", o.Kind, o.Path, verb, o.Owners, o.Modes, removed, o.LeftAlone())})
 }
 
 // userOwner decides the owner of a user-scope cache (target.UserOwner).

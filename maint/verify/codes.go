@@ -52,8 +52,24 @@ func reinstall(cacheRoot string, v *version) string {
 	base := dl + "/" + v.escVersion
 	script := fmt.Sprintf("touch %s && chmod -R u+w %s && rm -rf %s %s %s && rm %s",
 		q(base+".partial"), q(dir), q(dir), q(base+".zip"), q(base+".ziphash"), q(base+".partial"))
-	return fmt.Sprintf("flock %s sh -c %s && GOMODCACHE=%s GOFLAGS=-mod=mod go mod download %s",
-		q(base+".lock"), q(script), q(cacheRoot), q(v.module()))
+	return fmt.Sprintf("flock %s sh -c %s && %s", q(base+".lock"), q(script), Refetch(cacheRoot, v.module()))
+}
+
+// Refetch is the command that has go download module ("path@version")
+// into the module cache at cacheRoot again: gomaint never downloads.
+func Refetch(cacheRoot, module string) string {
+	q := safetext.ShellQuote
+	return fmt.Sprintf("GOMODCACHE=%s GOFLAGS=-mod=mod go mod download %s", q(cacheRoot), q(module))
+}
+
+// Removable says whether gomaint fix may remove the version of f, where
+// its target allows it (remove_modified): what go downloaded is known,
+// by the .ziphash, and the files or the zip differ from it, so go fetches
+// a good copy again. MODULE_UNREADABLE (a link, another mount, a file
+// that cannot be read) is for a person to look at first, and
+// MODULE_UNVERIFIABLE has nothing known to be wrong.
+func Removable(f Finding) bool {
+	return f.Code == moduleModified || f.Code == moduleZipCorrupt
 }
 
 // Reports says whether verification reports code: such a finding stands
