@@ -129,9 +129,16 @@ func printModified(w io.Writer, o repair.Outcome, dryRun bool) {
 		safetext.Fprintf(w, "%-7s %s %s (%s); fetch it again: %s\n", o.Target, verb, r.Module, r.Code, r.Refetch)
 	}
 	if m.Busy.Count > 0 {
-		safetext.Fprintf(w, "        %d module versions that fail verification left: go holds their lock (the next fix judges them again), e.g. %s\n", m.Busy.Count, strings.Join(m.Busy.Paths, ", "))
+		safetext.Fprintf(w, "        %d module versions left unjudged: go holds their lock or is downloading them (the next fix judges them again)%s\n", m.Busy.Count, eg(m.Busy.Paths))
 	}
 	if m.Failed.Count > 0 {
 		safetext.Fprintf(w, "        %d module versions that fail verification could not be removed: %s\n", m.Failed.Count, strings.Join(m.Failed.Paths, "; "))
 	}
+}
+
+func eg(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	return ", e.g. " + strings.Join(paths, ", ")
 }

@@ -24,8 +24,9 @@ type Removed struct {
 // Modified is what fix did about module versions that fail verification.
 type Modified struct {
 	Removed []Removed `json:"removed"`
-	// Busy versions were left: go holds their lock, so they may be being
-	// downloaded again right now; the next fix judges them anew.
+	// Busy versions were left: go holds their lock (or a .partial says
+	// one is being downloaded or removed), so the verification skipped them
+	// or the removal did (named: Paths); the next fix judges them anew.
 	Busy   facts.Sample `json:"busy"`
 	Failed facts.Sample `json:"failed"`
 }
@@ -45,7 +46,7 @@ func removeModified(ctx context.Context, req Request, rt target.Resolved, root *
 	if e := rep.Caches[0].Error; e != "" {
 		return nil, fmt.Errorf("verify %s: %s; nothing removed", rt.Path, e)
 	}
-	m := &Modified{Removed: []Removed{}}
+	m := &Modified{Removed: []Removed{}, Busy: facts.Sample{Count: rep.Caches[0].Busy}}
 	for _, f := range rep.Findings {
 		if !verify.Removable(f) {
 			continue
