@@ -20,7 +20,12 @@ type verifyJSON struct {
 
 func verifyRun(t *testing.T, env []string, args ...string) (verifyJSON, result) {
 	t.Helper()
-	r := gomaint(t, env, append([]string{"verify", "--json", "--log", "none"}, args...)...)
+	return parseVerify(t, gomaint(t, env, append([]string{"verify", "--json", "--log", "none"}, args...)...))
+}
+
+// parseVerify reads gomaint verify --json's report from r.
+func parseVerify(t *testing.T, r result) (verifyJSON, result) {
+	t.Helper()
 	var rep verifyJSON
 	if r.code != exitConfig && r.code != exitUsage {
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {

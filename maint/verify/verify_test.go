@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/testenv"
 )
@@ -207,5 +209,65 @@ func TestIncremental(t *testing.T) {
 	full, _ := check(t, cache, Options{Known: touched.Verified, Full: true})
 	if full.Hashed != nVersions {
 		t.Errorf("full: %+v, want every version hashed", full)
+	}
+}
+
+// TestBusyLeftForNextRun: a version with a .partial, or whose .lock a go
+// command holds, is counted busy, not judged, and not remembered as
+// verified, so the next run reads it.
+func TestBusyLeftForNextRun(t *testing.T) {
+	for name, busy := range map[string]func(t *testing.T, base string) func(){
+		"partial": func(t *testing.T, base string) func() {
+			if err := os.WriteFile(base+".partial", nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return func() { os.Remove(base + ".partial") }
+		},
+		"lock held": func(t *testing.T, base string) func() {
+			f, err := os.OpenFile(base+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+				t.Fatal(err)
+			}
+			return func() { f.Close() }
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cache, _, _ := testenv.ModCache(t)
+			if err := os.Remove(filepath.Join(cache, tomlDir, "decode.go")); err != nil { // would be MODULE_MODIFIED
+				t.Fatal(err)
+			}
+			release := busy(t, filepath.Join(cache, tomlAtV))
+			res, fs := check(t, cache, Options{})
+			if res.Busy != 1 || res.Hashed != nVersions-1 || len(fs) != 0 {
+				t.Fatalf("busy version: %+v, findings %+v", res, fs)
+			}
+			if _, ok := res.Verified[tomlDir]; ok {
+				t.Fatal("a busy version is remembered as verified")
+			}
+			release()
+			next, fs := check(t, cache, Options{Known: res.Verified})
+			if next.Busy != 0 || next.Hashed != 1 {
+				t.Errorf("next run: %+v, want the version hashed", next)
+			}
+			only(t, fs, "MODULE_MODIFIED", toml)
+		})
+	}
+}
+
+// TestBadlyEscapedName: a directory named like a module version that go
+// could not have made (an upper-case letter, which go escapes as !x) is a
+// MODULE_UNREADABLE finding naming it, not a crash or a guess.
+func TestBadlyEscapedName(t *testing.T) {
+	cache, _, _ := testenv.ModCache(t)
+	bad := "github.com/BurntSushi/toml@v1.6.0"
+	if err := os.MkdirAll(filepath.Join(cache, bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, fs := check(t, cache, Options{})
+	if len(fs) != 1 || fs[0].Code.String() != "MODULE_UNREADABLE" || fs[0].Path != bad || res.Hashed != nVersions {
+		t.Fatalf("want one MODULE_UNREADABLE for %s, got %+v (%+v)", bad, fs, res)
 	}
 }
