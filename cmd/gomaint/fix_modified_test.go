@@ -94,6 +94,10 @@ func TestFixRemovesModified(t *testing.T) {
 	if after := files(t, cache); !slices.Equal(before, after) {
 		t.Fatalf("the dry run changed the cache's entries")
 	}
+	state := strings.TrimPrefix(env[0], "STATE_DIRECTORY=")
+	if _, err := os.Stat(filepath.Join(state, "verify.json")); err == nil {
+		t.Errorf("the dry run wrote verify.json: a dry run writes no file")
+	}
 
 	r = gomaint(t, env, "fix", "--system", "--config", conf, "--log", "stderr")
 	if !strings.Contains(r.stdout, "removed "+testenv.ModToml+" (MODULE_MODIFIED); fetch it again: ") ||

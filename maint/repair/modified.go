@@ -39,7 +39,7 @@ type Modified struct {
 func removeModified(ctx context.Context, req Request, rt target.Resolved, root *safefs.Root, changed func(Change)) (*Modified, error) {
 	one := *req.Config
 	one.Targets = []config.Target{rt.Target}
-	rep := verify.Run(ctx, verify.Request{Config: &one, Environ: req.Environ, Sink: req.Sink, StateDir: req.StateDir})
+	rep := verify.Run(ctx, verify.Request{Config: &one, Environ: req.Environ, Sink: req.Sink, StateDir: req.StateDir, KeepState: req.DryRun})
 	if len(rep.Caches) != 1 || rep.Caches[0].Path != rt.Path {
 		return nil, fmt.Errorf("verify %s: the target resolved elsewhere meanwhile; nothing removed", rt.Path)
 	}

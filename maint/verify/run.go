@@ -20,8 +20,10 @@ type Request struct {
 	Full    bool
 	Readers int
 	// StateDir holds what earlier runs verified; "" keeps no state (every
-	// run is full).
-	StateDir string
+	// run is full). KeepState reads it but writes nothing: a dry run
+	// changes no file, gomaint's own included.
+	StateDir  string
+	KeepState bool
 }
 
 // Report is a verification's result; its JSON form is the command's.
@@ -75,6 +77,9 @@ func Run(ctx context.Context, req Request) *Report {
 		rep.Caches = append(rep.Caches, res)
 		rep.Findings = append(rep.Findings, fs...)
 		emit(req.Sink, res, fs)
+	}
+	if req.KeepState {
+		return rep
 	}
 	if err := st.save(req.StateDir); err != nil && req.Sink != nil {
 		journal.Emit(req.Sink, journal.Event{Type: journal.VerifyIncomplete, Priority: journal.Warning,
