@@ -21,7 +21,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlags("audit", stderr)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at least this `severity` (info, warning, error)")
+	threshold := failOnFlag(fs)
 	name := fs.String("target", "", "audit only the target with this `name`")
 	gorootDir := fs.String("goroot", "", "check this GOROOT instead of the resolved one")
 	expect := fs.String("expect-version", "", "oldest acceptable Go `version`, e.g. go1.22")
@@ -29,17 +29,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	threshold, err := finding.ParseSeverity(*failOn)
-	if err != nil {
-		safetext.Fprintln(stderr, "gomaint audit: --fail-on:", err)
-		return exitUsage
-	}
-	sink, cfg, code := c.load(fs)
+	sink, cfg, code := c.load(fs, *name)
 	if code != exitOK {
 		return code
-	}
-	if !selectTarget(fs, cfg, *name) {
-		return exitUsage
 	}
 	req := audit.Request{Config: cfg, Environ: os.Environ(), GOROOT: *gorootDir, ExpectVersion: *expect,
 		Sink: sink, Workers: *workers}
@@ -58,7 +50,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	} else {
 		printReport(stdout, rep, terminal)
 	}
-	return auditStatus(rep, threshold)
+	return auditStatus(rep, *threshold)
 }
 
 // auditStatus: 78 for an unusable GOROOT when it is required, else 1 for a

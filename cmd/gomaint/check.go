@@ -34,7 +34,7 @@ func cmdCheckGOROOT(ctx context.Context, args []string, stdout, stderr io.Writer
 		safetext.Fprintln(stderr, "gomaint check goroot: --verify and --record exclude each other")
 		return exitUsage
 	}
-	sink, cfg, code := c.load(fs)
+	sink, cfg, code := c.load(fs, "")
 	if code != exitOK {
 		return code
 	}
@@ -79,7 +79,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		safetext.Fprintf(stderr, "gomaint config %s: unexpected argument %q\n", args[0], pos[len(pos)-1])
 		return exitUsage
 	}
-	_, cfg, code := c.load(fs)
+	_, cfg, code := c.load(fs, "")
 	if code != exitOK {
 		return code
 	}

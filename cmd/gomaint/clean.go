@@ -48,12 +48,9 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		req.MaxAge = time.Duration(d)
 	}
-	sink, cfg, code := c.load(fs)
+	sink, cfg, code := c.load(fs, *name)
 	if code != exitOK {
 		return code
-	}
-	if !selectTarget(fs, cfg, *name) {
-		return exitUsage
 	}
 	if !*dryRun && *maxSize == "" && *maxAge == "" && c.config == "" {
 		if code, handed := handOff(ctx, &c, *name, *asJSON, stdout, stderr); handed {

@@ -22,12 +22,9 @@ func cmdFix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	sink, cfg, code := c.load(fs)
+	sink, cfg, code := c.load(fs, *name)
 	if code != exitOK {
 		return code
-	}
-	if !selectTarget(fs, cfg, *name) {
-		return exitUsage
 	}
 	req := repair.Request{Config: cfg, Environ: os.Environ(), DryRun: *dryRun, Sink: sink,
 		LockDir: paths.LockDir(c.system, os.Getenv), StateDir: paths.StateDir(c.system, os.Getenv)}

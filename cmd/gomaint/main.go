@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
@@ -197,8 +198,9 @@ func parseNoArgs(fs *flag.FlagSet, args []string) bool {
 
 // load is how every command that reads the configuration starts: the
 // event sink --log asks for, then the configuration, a rejection printed
-// and journaled. A non-zero code ends the command with it.
-func (c *common) load(fs *flag.FlagSet) (journal.Sink, *config.Config, int) {
+// and journaled, narrowed to the target --target names ("" for all). A
+// non-zero code ends the command with it.
+func (c *common) load(fs *flag.FlagSet, name string) (journal.Sink, *config.Config, int) {
 	sink, err := sinkFor(c.log)
 	if err != nil {
 		safetext.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
@@ -208,17 +210,19 @@ func (c *common) load(fs *flag.FlagSet) (journal.Sink, *config.Config, int) {
 	if !ok {
 		return nil, nil, exitConfig
 	}
+	if name != "" && !target.Select(cfg, name) {
+		safetext.Fprintf(fs.Output(), "%s: no target named %q in %s\n", fs.Name(), name, configName(cfg))
+		return nil, nil, exitUsage
+	}
 	return sink, cfg, exitOK
 }
 
-// selectTarget narrows cfg to the target --target names, when it names
-// one; false (with a message) when cfg has none by that name.
-func selectTarget(fs *flag.FlagSet, cfg *config.Config, name string) bool {
-	if name == "" || target.Select(cfg, name) {
-		return true
-	}
-	safetext.Fprintf(fs.Output(), "%s: no target named %q in %s\n", fs.Name(), name, configName(cfg))
-	return false
+// failOnFlag is --fail-on of the commands that report findings: the
+// severity at which they exit 1.
+func failOnFlag(fs *flag.FlagSet) *finding.Severity {
+	s := new(finding.Severity)
+	fs.TextVar(s, "fail-on", finding.Error, "exit 1 when a finding is at least this `severity` (info, warning, error)")
+	return s
 }
 
 // loadConfig loads the configuration, printing any rejection and sending a

@@ -23,7 +23,7 @@ func cmdProtect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	_, cfg, code := c.load(fs)
+	_, cfg, code := c.load(fs, "")
 	if code != exitOK {
 		return code
 	}

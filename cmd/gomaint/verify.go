@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/config"
-	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
@@ -20,23 +19,15 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("verify", stderr)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at least this `severity` (info, warning, error)")
+	threshold := failOnFlag(fs)
 	name := fs.String("target", "", "verify only the target with this `name`")
 	full := fs.Bool("full", false, "hash every module version, not only those new or changed since the last run")
 	if !parseNoArgs(fs, args) {
 		return exitUsage
 	}
-	threshold, err := finding.ParseSeverity(*failOn)
-	if err != nil {
-		safetext.Fprintln(stderr, "gomaint verify: --fail-on:", err)
-		return exitUsage
-	}
-	sink, cfg, code := c.load(fs)
+	sink, cfg, code := c.load(fs, *name)
 	if code != exitOK {
 		return code
-	}
-	if !selectTarget(fs, cfg, *name) {
-		return exitUsage
 	}
 	if err := verify.Gentle(); err != nil { // slower, never wrong: go on
 		safetext.Fprintln(stderr, "gomaint verify: lowering priority:", err)
@@ -57,7 +48,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if rep.Failed() {
 		return exitFindings
 	}
-	return failStatus(worst, any, threshold)
+	return failStatus(worst, any, *threshold)
 }
 
 func printVerify(w io.Writer, rep *verify.Report) {
