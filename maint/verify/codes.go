@@ -20,6 +20,9 @@ var (
 	moduleUnreadable = finding.Declare(finding.Decl{Name: "MODULE_UNREADABLE", Lowest: finding.Error, Highest: finding.Error,
 		ID: "1c41e3040ef542a9b76514ffea797870", Event: "finding",
 		Summary: "a module version holds an entry go never writes (a symbolic link, a special file, another mount) or a file that cannot be read; it was not followed"})
+	moduleChecksumMismatch = finding.Declare(finding.Decl{Name: "MODULE_CHECKSUM_MISMATCH", Lowest: finding.Error, Highest: finding.Error,
+		ID: "da57ae96d5bc4643b8a8c4eda95877d5", Event: "finding",
+		Summary: "the cache disagrees with the checksum database's answer go recorded: a module version's .ziphash or .mod hashes differently, or the record does not parse"})
 )
 
 // Finding is one module version that did not verify, with what to do.
@@ -45,13 +48,18 @@ type Finding struct {
 // first, so that a go command meanwhile treats it as missing), then have
 // go download it again into the same cache. gomaint clean removes by age
 // or size only, and `go clean -modcache` would remove every version.
-func reinstall(cacheRoot string, v *version) string {
+// also are more of the version's download files to remove (".mod").
+func reinstall(cacheRoot string, v *version, also ...string) string {
 	q := safetext.ShellQuote
 	dl := cacheRoot + "/" + v.atV()
 	dir := cacheRoot + "/" + v.rel()
 	base := dl + "/" + v.escVersion
-	script := fmt.Sprintf("touch %s && chmod -R u+w %s && rm -rf %s %s %s && rm %s",
-		q(base+".partial"), q(dir), q(dir), q(base+".zip"), q(base+".ziphash"), q(base+".partial"))
+	files := q(base+".zip") + " " + q(base+".ziphash")
+	for _, ext := range also {
+		files += " " + q(base+ext)
+	}
+	script := fmt.Sprintf("touch %s && chmod -R u+w %s && rm -rf %s %s && rm %s",
+		q(base+".partial"), q(dir), q(dir), files, q(base+".partial"))
 	return fmt.Sprintf("flock %s sh -c %s && %s", q(base+".lock"), q(script), Refetch(cacheRoot, v.module()))
 }
 
@@ -66,8 +74,10 @@ func Refetch(cacheRoot, module string) string {
 // its target allows it (remove_modified): what go downloaded is known,
 // by the .ziphash, and the files or the zip differ from it, so go fetches
 // a good copy again. MODULE_UNREADABLE (a link, another mount, a file
-// that cannot be read) is for a person to look at first, and
-// MODULE_UNVERIFIABLE has nothing known to be wrong.
+// that cannot be read) is for a person to look at first, as is
+// MODULE_CHECKSUM_MISMATCH (someone rewrote a .ziphash, a .mod or a
+// record; the removal keeps .mod), and MODULE_UNVERIFIABLE has nothing
+// known to be wrong.
 func Removable(f Finding) bool {
 	return f.Code == moduleModified || f.Code == moduleZipCorrupt
 }
@@ -84,10 +94,10 @@ func Reports(code finding.Code) bool {
 // verified), busy (being downloaded or removed: left for the next run),
 // and one per finding code.
 var results = map[finding.Code]string{moduleModified: "modified", moduleUnverifiable: "unverifiable",
-	moduleZipCorrupt: "zip_corrupt", moduleUnreadable: "unreadable"}
+	moduleZipCorrupt: "zip_corrupt", moduleUnreadable: "unreadable", moduleChecksumMismatch: "checksum_mismatch"}
 
 // Results lists every result a version is counted under, in a fixed order.
-var Results = []string{"ok", "busy", "modified", "unverifiable", "zip_corrupt", "unreadable"}
+var Results = []string{"ok", "busy", "modified", "unverifiable", "zip_corrupt", "unreadable", "checksum_mismatch"}
 
 // Counts is how many module versions of cache target had each result
 // (every name of Results, zeros included); a version with two findings

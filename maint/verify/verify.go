@@ -67,6 +67,10 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 	if err != nil {
 		return nil, nil, err
 	}
+	hosts, err := sumdbHosts(root)
+	if err != nil {
+		return nil, nil, err
+	}
 	res := &CacheResult{Target: opt.Target, Path: root.Path, Versions: int64(len(vs)), Verified: map[string]Entry{}}
 	var findings []Finding
 	for _, b := range bad {
@@ -87,7 +91,7 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 			defer wg.Done()
 			scan.LowerIfIdle(ctx) // the daemon's runs: these threads alone
 			for i := next.Add(1) - 1; i < int64(len(vs)) && ctx.Err() == nil; i = next.Add(1) - 1 {
-				c := checker{root: root, v: vs[i], opt: &opt, res: res}
+				c := checker{root: root, hosts: hosts, v: vs[i], opt: &opt, res: res}
 				fs, entry, ok := c.run()
 				mu.Lock()
 				findings = append(findings, fs...)
@@ -105,10 +109,12 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 
 // checker verifies one version.
 type checker struct {
-	root *safefs.Root
-	v    *version
-	opt  *Options
-	res  *CacheResult
+	root  *safefs.Root
+	hosts []string // the checksum databases go kept answers from
+	v     *version
+	opt   *Options
+	res   *CacheResult
+	rec   *record // the version's lookup record; nil: none
 }
 
 // run returns the version's findings, and its state entry when it
@@ -148,6 +154,9 @@ func (c *checker) run() (fs []Finding, e Entry, ok bool) {
 			return c.found(moduleUnreadable, finding.Error, "not followed: "+strings.Join(t.odd[:min(len(t.odd), maxNamed)], "; "), nil), e, false
 		}
 	}
+	if c.rec, err = findRecord(c.root, c.hosts, v); err != nil {
+		return c.found(moduleUnreadable, finding.Error, err.Error(), nil), e, false
+	}
 	e.Stamp = c.stamp(dlfd, t)
 	if prev, seen := c.opt.Known[v.key()]; seen && !c.opt.Full && prev == e {
 		atomic.AddInt64(&c.res.Unchanged, 1)
@@ -159,7 +168,7 @@ func (c *checker) run() (fs []Finding, e Entry, ok bool) {
 
 func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
 	v := c.v
-	var fs []Finding
+	fs, want, from := c.checkRecord(dlfd, e.ZipHash)
 	z, zf, err := openZip(c.root, dlfd, v)
 	zipOK := false
 	switch {
@@ -173,8 +182,8 @@ func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
 		switch {
 		case err != nil:
 			fs = append(fs, c.found(moduleZipCorrupt, finding.Error, fmt.Sprintf("%s.zip: %v", v.escVersion, err), nil)...)
-		case h != e.ZipHash:
-			fs = append(fs, c.found(moduleZipCorrupt, finding.Error, fmt.Sprintf("%s.zip hashes to %s, its .ziphash says %s", v.escVersion, h, e.ZipHash), nil)...)
+		case h != want:
+			fs = append(fs, c.found(moduleZipCorrupt, finding.Error, fmt.Sprintf("%s.zip hashes to %s, %s says %s", v.escVersion, h, from, want), nil)...)
 		default:
 			zipOK = true
 		}
@@ -185,17 +194,17 @@ func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
 		switch {
 		case err != nil:
 			fs = append(fs, c.found(moduleUnreadable, finding.Error, err.Error(), nil)...)
-		case h != e.ZipHash:
-			fs = append(fs, c.modified(h, e.ZipHash, t, z, zipOK)...)
+		case h != want:
+			fs = append(fs, c.modified(h, want, from, t, z, zipOK)...)
 		}
 	}
 	return fs, e, len(fs) == 0
 }
 
 // modified is MODULE_MODIFIED, naming the files that differ when a good
-// zip is there to compare with.
-func (c *checker) modified(got, want string, t *tree, z *zip.Reader, zipOK bool) []Finding {
-	detail := fmt.Sprintf("the extracted files hash to %s, the .ziphash says %s", got, want)
+// zip is there to compare with; want is the hash the file from holds.
+func (c *checker) modified(got, want, from string, t *tree, z *zip.Reader, zipOK bool) []Finding {
+	detail := fmt.Sprintf("the extracted files hash to %s, %s says %s", got, from, want)
 	if !zipOK {
 		return c.found(moduleModified, finding.Error, detail+" (no good .zip to name the files that differ)", nil)
 	}
@@ -234,14 +243,24 @@ func (c *checker) lockShared(dlfd int) (unlock func(), busy bool) {
 	return unlock, false
 }
 
-// stamp is the version's fingerprint: its tree's and its zip's.
+// stamp is the version's fingerprint: its tree's, its zip's, and its
+// .mod's and lookup record's, which the record check reads.
 func (c *checker) stamp(dlfd int, t *tree) string {
 	s := "no tree"
 	if t != nil {
 		s = t.stamp
 	}
-	if st, err := c.root.Stat(dlfd, c.v.escVersion+".zip"); err == nil {
-		s += fmt.Sprintf(" zip %d %d %d.%d %d.%d", st.Size, st.Ino, st.Mtime.Sec, st.Mtime.Nsec, st.Ctime.Sec, st.Ctime.Nsec)
+	for _, ext := range []string{".zip", ".mod"} {
+		if st, err := c.root.Stat(dlfd, c.v.escVersion+ext); err == nil {
+			s += " " + ext + " " + fileStamp(&st)
+		}
+	}
+	if c.rec != nil {
+		s += " " + c.rec.rel() + " " + fileStamp(&c.rec.st)
 	}
 	return s
+}
+
+func fileStamp(st *unix.Statx_t) string {
+	return fmt.Sprintf("%d %d %d.%d %d.%d", st.Size, st.Ino, st.Mtime.Sec, st.Mtime.Nsec, st.Ctime.Sec, st.Ctime.Nsec)
 }
