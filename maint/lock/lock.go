@@ -24,15 +24,16 @@ import (
 // enough that a person at a terminal is not left waiting.
 const Wait = 5 * time.Second
 
-// BusyError says another process holds a target's lock. It does not say
-// what that process does: a clean and a fix take the same lock.
+// BusyError says another process holds a lock: of a target (What is
+// "target NAME") or of a file gomaint keeps. It does not say what that
+// process does: a clean and a fix take the same lock.
 type BusyError struct {
-	Target string
-	PID    string
+	What string
+	PID  string
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("target %s is being worked on by another gomaint (pid %s); try again when it finishes", e.Target, e.PID)
+	return fmt.Sprintf("%s is being worked on by another gomaint (pid %s); try again when it finishes", e.What, e.PID)
 }
 
 // Acquire takes the lock of the cache whose root is open at root (the
@@ -51,7 +52,7 @@ func Acquire(dir string, root int, target string, wait time.Duration) (func(), e
 	if err := unix.Fstat(root, &st); err != nil {
 		return nil, fmt.Errorf("lock %s: the cache root: %w", target, err)
 	}
-	return acquire(dir, fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino), target, wait)
+	return acquire(dir, fmt.Sprintf("cache-%d-%d.lock", st.Dev, st.Ino), "target "+target, wait)
 }
 
 // AcquireFile takes the lock called name (of a file gomaint keeps, such as
@@ -60,11 +61,12 @@ func AcquireFile(dir, name string, wait time.Duration) (func(), error) {
 	if dir == "" {
 		return nil, errors.New("no directory for the locks: set XDG_RUNTIME_DIR or HOME")
 	}
-	return acquire(dir, "file-"+name+".lock", name, wait)
+	return acquire(dir, "file-"+name+".lock", "the "+name+" file", wait)
 }
 
-// acquire takes the lock file name in dir, for what (a target's name).
-func acquire(dir, name, target string, wait time.Duration) (func(), error) {
+// acquire takes the lock file name in dir, for what ("target NAME", or a
+// file of gomaint's), which errors name.
+func acquire(dir, name, what string, wait time.Duration) (func(), error) {
 	dfd, err := rundir.OpenLocks(dir)
 	if err != nil {
 		return nil, err
@@ -84,13 +86,13 @@ func acquire(dir, name, target string, wait time.Duration) (func(), error) {
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			unix.Close(fd)
-			return nil, fmt.Errorf("lock %s: %w", target, err)
+			return nil, fmt.Errorf("lock of %s: %w", what, err)
 		}
 		if time.Now().After(deadline) {
 			buf := make([]byte, 32)
 			n, _ := unix.Pread(fd, buf, 0)
 			unix.Close(fd)
-			return nil, &BusyError{Target: target, PID: strings.TrimSpace(string(buf[:max(n, 0)]))}
+			return nil, &BusyError{What: what, PID: strings.TrimSpace(string(buf[:max(n, 0)]))}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

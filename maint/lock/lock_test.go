@@ -71,3 +71,18 @@ func TestUntrustedDirectory(t *testing.T) {
 		t.Errorf("files made in the untrusted directory: %v", names)
 	}
 }
+
+// TestFileLockBusy: a held lock of one of gomaint's files is named as the
+// file it guards, not as a target.
+func TestFileLockBusy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gomaint")
+	release, err := AcquireFile(dir, "metrics", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	_, err = AcquireFile(dir, "metrics", 0)
+	if want := "the metrics file is being worked on by another gomaint"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a busy file lock: %v; want %q", err, want)
+	}
+}
