@@ -48,7 +48,9 @@ type Finding struct {
 // first, so that a go command meanwhile treats it as missing), then have
 // go download it again into the same cache. gomaint clean removes by age
 // or size only, and `go clean -modcache` would remove every version.
-// also are more of the version's download files to remove (".mod").
+// also names more of the version's download files to remove (".mod").
+// The script runs under bash, not sh: safetext.ShellQuote writes a name
+// with control characters as $'…', which only bash reads.
 func reinstall(cacheRoot string, v *version, also ...string) string {
 	q := safetext.ShellQuote
 	dl := cacheRoot + "/" + v.atV()
@@ -60,7 +62,7 @@ func reinstall(cacheRoot string, v *version, also ...string) string {
 	}
 	script := fmt.Sprintf("touch %s && chmod -R u+w %s && rm -rf %s %s && rm %s",
 		q(base+".partial"), q(dir), q(dir), files, q(base+".partial"))
-	return fmt.Sprintf("flock %s sh -c %s && %s", q(base+".lock"), q(script), Refetch(cacheRoot, v.module()))
+	return fmt.Sprintf("flock %s bash -c %s && %s", q(base+".lock"), q(script), Refetch(cacheRoot, v.module()))
 }
 
 // Refetch is the command that has go download module ("path@version")
