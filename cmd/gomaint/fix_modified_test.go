@@ -24,15 +24,7 @@ func modifiedCache(t *testing.T, remove bool) (cache, src, conf string, goEnv, e
 	t.Helper()
 	testenv.Root(t)
 	cache, src, goEnv = testenv.ModCache(t)
-	p := filepath.Join(cache, testenv.ModTomlDir, "decode.go")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.FlipByte(t, filepath.Join(cache, testenv.ModTomlDir, "decode.go"))
 	conf = writeConfig(t, fmt.Sprintf("[[target]]\nname = \"mod\"\nkind = \"mod\"\npath = %q\nremove_modified = %v\n", cache, remove))
 	return cache, src, conf, goEnv, []string{"STATE_DIRECTORY=" + testenv.Dir(t)}
 }

@@ -117,15 +117,7 @@ func TestVerifyKeepsMetrics(t *testing.T) {
 	}
 
 	p := filepath.Join(cache, testenv.ModTomlDir, "decode.go")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := append([]byte(nil), b...)
-	changed[len(b)/2] ^= 1
-	if err := os.WriteFile(p, changed, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b := testenv.FlipByte(t, p)
 	if _, r := verifyRun(t, env, "--config", f); r.code != exitFindings {
 		t.Fatalf("changed file: exit %d\n%s", r.code, r.stderr)
 	}

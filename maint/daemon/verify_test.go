@@ -77,15 +77,7 @@ func TestDaemonVerifies(t *testing.T) {
 	}
 
 	p := filepath.Join(cache, testenv.ModTomlDir, "decode.go")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := append([]byte(nil), b...)
-	changed[len(b)/2] ^= 1
-	if err := os.WriteFile(p, changed, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b := testenv.FlipByte(t, p)
 	resp := ask(jobVerify)
 	if len(resp.Findings) != 1 || resp.Findings[0].Code.String() != "MODULE_MODIFIED" || !strings.Contains(resp.Findings[0].Detail, testenv.ModToml) {
 		t.Fatalf("verification answered %+v", resp.Findings)

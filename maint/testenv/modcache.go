@@ -41,3 +41,19 @@ func ModCache(t testing.TB) (cache, src string, env []string) {
 	Run(t, env, src, "go", "mod", "download", "golang.org/x/mod", "github.com/BurntSushi/toml")
 	return filepath.Join(d, "gomodcache"), src, env
 }
+
+// FlipByte changes one bit in the middle of the file at p, as bit rot or
+// an edit would, and returns what the file held before, to restore it.
+func FlipByte(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := append([]byte(nil), b...)
+	changed[len(b)/2] ^= 1
+	if err := os.WriteFile(p, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

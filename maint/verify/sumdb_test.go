@@ -29,25 +29,13 @@ func recordCache(t *testing.T) string {
 	return cache
 }
 
-func flipByte(t *testing.T, p string) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // rewriteZiphash is the attacker who edits the cache: decode.go changed,
 // and the .ziphash rewritten to the changed directory's hash, so that
 // the directory matches its .ziphash.
 func rewriteZiphash(t *testing.T, cache string) {
 	t.Helper()
 	dir := filepath.Join(cache, tomlDir)
-	flipByte(t, filepath.Join(dir, "decode.go"))
+	testenv.FlipByte(t, filepath.Join(dir, "decode.go"))
 	h, err := dirhash.HashDir(dir, toml, dirhash.Hash1)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +57,7 @@ func TestRecordCleanCache(t *testing.T) {
 // naming the version and the .mod, whose fix removes the .mod too.
 func TestModChanged(t *testing.T) {
 	cache := recordCache(t)
-	flipByte(t, filepath.Join(cache, tomlAtV+".mod"))
+	testenv.FlipByte(t, filepath.Join(cache, tomlAtV+".mod"))
 	_, fs := check(t, cache, Options{})
 	f := only(t, fs, "MODULE_CHECKSUM_MISMATCH", toml)
 	if !strings.Contains(f.Detail, tomlAtV+".mod hashes to ") || !strings.Contains(f.Detail, tomlRecord) {
@@ -112,7 +100,7 @@ func TestNoRecord(t *testing.T) {
 	if res, fs := check(t, cache, Options{}); len(fs) != 0 || res.Hashed != nVersions {
 		t.Fatalf("no record: %+v, findings %+v", res, fs)
 	}
-	flipByte(t, filepath.Join(cache, tomlAtV+".mod"))
+	testenv.FlipByte(t, filepath.Join(cache, tomlAtV+".mod"))
 	rewriteZiphash(t, cache)
 	if err := os.Remove(filepath.Join(cache, tomlAtV+".zip")); err != nil {
 		t.Fatal(err)
@@ -147,7 +135,7 @@ func TestIncrementalSeesModAndRecord(t *testing.T) {
 	if touched.Hashed != 1 || len(fs) != 0 {
 		t.Fatalf("after touching a record: %+v, %+v; want one version hashed", touched, fs)
 	}
-	flipByte(t, filepath.Join(cache, tomlAtV+".mod"))
+	testenv.FlipByte(t, filepath.Join(cache, tomlAtV+".mod"))
 	_, fs = check(t, cache, Options{Known: touched.Verified})
 	only(t, fs, "MODULE_CHECKSUM_MISMATCH", toml)
 }

@@ -72,15 +72,7 @@ func TestCleanCacheVerifies(t *testing.T) {
 
 func TestOneByteChanged(t *testing.T) {
 	cache, src, env := testenv.ModCache(t)
-	p := filepath.Join(cache, tomlDir, "decode.go")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.FlipByte(t, filepath.Join(cache, tomlDir, "decode.go"))
 	_, fs := check(t, cache, Options{})
 	f := only(t, fs, "MODULE_MODIFIED", toml)
 	if !slices.Equal(f.Files, []string{"decode.go"}) || f.Path != tomlDir {
