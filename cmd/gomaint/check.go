@@ -88,7 +88,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	safetext.Fprintf(stdout, "# effective %s configuration, from %s\n", cfg.Scope, configName(cfg))
-	if err := toml.NewEncoder(stdout).Encode(cfg); err != nil {
+	if err := toml.NewEncoder(stdout).Encode(cfg.Redacted()); err != nil {
 		safetext.Fprintln(stderr, "gomaint config show:", err)
 		return exitConfig
 	}

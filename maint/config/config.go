@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/user"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 	GOROOT  GOROOT   `toml:"goroot"`
 	Daemon  Daemon   `toml:"daemon"`
 	Targets []Target `toml:"target"`
+	Alerts  []Alert  `toml:"alert"`
+
+	loc *locator // lines of the file's keys, for errors found after Parse
 }
 
 // Daemon configures `gomaint serve`. Schedules are cron specs: five fields
@@ -218,7 +222,7 @@ func Load(scope Scope, explicit string, getenv func(string) string) (*Config, er
 			file = paths.UserConfig(getenv)
 		}
 	}
-	data, err := readTrusted(file)
+	data, st, err := readTrusted(file)
 	if explicit == "" && (file == "" || errors.Is(err, fs.ErrNotExist)) {
 		return Default(scope), nil
 	}
@@ -228,7 +232,14 @@ func Load(scope Scope, explicit string, getenv func(string) string) (*Config, er
 	if err != nil {
 		return nil, &Error{File: file, Reason: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
 	}
-	return Parse(scope, file, data)
+	c, err := Parse(scope, file, data)
+	if err != nil {
+		return nil, err
+	}
+	if e := c.checkSecrets(st.Mode&0o7777, st.Gid, os.Geteuid()); e != nil {
+		return nil, e
+	}
+	return c, nil
 }
 
 func unwrapPath(err error) error {
@@ -244,6 +255,7 @@ func Parse(scope Scope, file string, data []byte) (*Config, error) {
 	c := Default(scope)
 	c.File = file
 	loc := locate(data)
+	c.loc = loc
 	if errs := decodeFile(c, file, data, loc); len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}

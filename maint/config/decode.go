@@ -59,6 +59,17 @@ func decodeFile(c *Config, file string, data []byte, loc *locator) []*Error {
 				t.MinFree = t.MinFree.Or(t.Kind) // its default depends on the kind
 				c.Targets = append(c.Targets, t)
 			}
+		case "alert":
+			var alerts []toml.Primitive
+			if err := md.PrimitiveDecode(p, &alerts); err != nil {
+				d.add("alert", "alert", "must be tables: write [[alert]] above the keys of each alert route", nil)
+				continue
+			}
+			for i, ap := range alerts {
+				a := defaultAlert()
+				d.table(ap, &a, "alert", "alert."+strconv.Itoa(i))
+				c.Alerts = append(c.Alerts, a)
+			}
 		default:
 			d.unknown(key, key)
 		}
@@ -78,8 +89,8 @@ func (d *decoder) table(p toml.Primitive, dst any, name, at string) {
 	var keys map[string]toml.Primitive
 	if !isTable(value) || d.md.PrimitiveDecode(p, &keys) != nil {
 		header := "[" + name + "]"
-		if name == "target" {
-			header = "[[target]]"
+		if name == "target" || name == "alert" {
+			header = "[[" + name + "]]"
 		}
 		d.add(name, at, "must be a table: write "+header+" above its keys", nil)
 		return

@@ -22,21 +22,22 @@ import (
 // user-scope file: with a group per user, as Debian makes them, that is
 // the user alone. The directory is not checked: another user who can
 // replace the file leaves one they own, which the owner test refuses.
-func readTrusted(file string) ([]byte, error) {
+func readTrusted(file string) ([]byte, *unix.Stat_t, error) {
 	// O_NONBLOCK: a FIFO put in the file's place must not hang the daemon.
 	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if reason := untrusted(file, &st, os.Geteuid()); reason != "" {
-		return nil, &Error{File: file, Reason: reason}
+		return nil, nil, &Error{File: file, Reason: reason}
 	}
-	return io.ReadAll(f)
+	data, err := io.ReadAll(f)
+	return data, &st, err
 }
 
 // untrusted says why a file with st may not configure a gomaint running as

@@ -121,6 +121,7 @@ func (c *Config) validate() []*Error {
 			}
 		}
 	}
+	c.validateAlerts(bad)
 	return errs
 }
 
@@ -171,7 +172,7 @@ func displayKey(k string) string {
 	parts := strings.Split(k, ".")
 	var b strings.Builder
 	for i, p := range parts {
-		if i > 0 && parts[i-1] == "target" && p != "" && strings.Trim(p, "0123456789") == "" {
+		if i > 0 && (parts[i-1] == "target" || parts[i-1] == "alert") && p != "" && strings.Trim(p, "0123456789") == "" {
 			b.WriteString("[" + p + "]")
 			continue
 		}

@@ -36,10 +36,19 @@ var (
 	Control = Type{"2a7b460ca7494f5785f96b6e1b50a4f1", "control"}
 	// Watch: a watched cache changed state (absent, watching, degraded).
 	Watch = Type{"ab74ea6a140a48a28b83fb383cdead74", "watch"}
+
+	// Alerts (maint/alert): an alert delivered to a route; an attempt that
+	// failed and will be retried; an alert given up (retry_for passed, or
+	// a receiver refused it for good); an alert that could not be spooled.
+	AlertDelivered  = Type{"f54060398a5d401b9c1d9c2a876ed93a", "alert"}
+	AlertFailed     = Type{"6abb61ad5f8f4e829538627f2ad9f529", "alert"}
+	AlertDropped    = Type{"59ab1a5e87694213b6f4dec38e2ddf4c", "alert"}
+	AlertNotSpooled = Type{"cd33480219f5442b8740f1e1d2afa5e5", "alert"}
 )
 
 // Types lists the event types declared here, for the catalog test; each
 // finding code has its own, declared with the code (maint/finding).
 func Types() []Type {
-	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, VerifyIncomplete, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch}
+	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, VerifyIncomplete, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch,
+		AlertDelivered, AlertFailed, AlertDropped, AlertNotSpooled}
 }
