@@ -368,6 +368,7 @@ func TestShownConfigMeansTheSame(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
+	again.loc = c.loc // the same configuration, from another text
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("shown as\n%s\nread back as %+v, want %+v", b.String(), again.Targets, c.Targets)
 	}

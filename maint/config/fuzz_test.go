@@ -44,7 +44,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("config show output is refused: %v\n%s", err, b.String())
 		}
-		shown.File = c.File
+		shown.File, shown.loc = c.File, c.loc // the same configuration, from another text
 		if !reflect.DeepEqual(shown, c) {
 			t.Fatalf("config show output means another configuration:\n%s\n%+v\nwant %+v", b.String(), shown, c)
 		}
