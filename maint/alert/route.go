@@ -43,23 +43,34 @@ func (r *Route) Takes(code string, sev finding.Severity) bool {
 	return sev >= r.MinSeverity && (len(r.Codes) == 0 || slices.Contains(r.Codes, code))
 }
 
-// Routes reads the alert routes of cfg: the codes they name must be
-// declared findings, and a URL kept in a file or credential is read now,
-// so that a bad one is a configuration error at start or reload, not a
-// failed delivery hours later. Errors name the file, line and key.
-func Routes(cfg *config.Config, getenv func(string) string) ([]Route, error) {
+// Routes are the alert routes of cfg, for the producers (Notifier), which
+// need no URL: the codes they name must be declared findings. Errors name
+// the file, line and key.
+func Routes(cfg *config.Config) ([]Route, error) {
 	var routes []Route
 	var errs []error
 	for i, a := range cfg.Alerts {
-		key := func(k string) string { return fmt.Sprintf("alert.%d.%s", i, k) }
 		sev, _ := finding.ParseSeverity(a.MinSeverity) // config checked the spelling
-		r := Route{Name: a.Name, Format: a.Format, URL: strings.TrimSpace(a.Webhook), Exec: a.Exec, MinSeverity: sev,
-			Codes: a.Codes, Repeat: time.Duration(a.Repeat), RetryFor: time.Duration(a.RetryFor), Timeout: time.Duration(a.Timeout)}
+		routes = append(routes, Route{Name: a.Name, Format: a.Format, URL: strings.TrimSpace(a.Webhook), Exec: a.Exec,
+			MinSeverity: sev, Codes: a.Codes, Repeat: time.Duration(a.Repeat), RetryFor: time.Duration(a.RetryFor), Timeout: time.Duration(a.Timeout)})
 		for _, c := range a.Codes {
 			if _, ok := finding.Lookup(c); !ok {
-				errs = append(errs, cfg.KeyError(key("codes"), "%q is not a finding code gomaint reports; `man gomaint` lists them under FINDINGS", c))
+				errs = append(errs, cfg.KeyError(fmt.Sprintf("alert.%d.codes", i), "%q is not a finding code gomaint reports; `man gomaint` lists them under FINDINGS", c))
 			}
 		}
+	}
+	return routes, errors.Join(errs...)
+}
+
+// Senders are the routes of cfg with their URLs read, for the sender
+// (Flush, `gomaint alert test`): a URL kept in a file or a systemd
+// credential is read now, so that a bad one is an error that names the
+// file, line and key, not a failed delivery.
+func Senders(cfg *config.Config, getenv func(string) string) ([]Route, error) {
+	routes, err := Routes(cfg)
+	errs := []error{err}
+	for i, a := range cfg.Alerts {
+		key := func(k string) string { return fmt.Sprintf("alert.%d.%s", i, k) }
 		switch {
 		case a.WebhookFile != "":
 			u, err := readSecret(a.WebhookFile)
@@ -67,11 +78,11 @@ func Routes(cfg *config.Config, getenv func(string) string) ([]Route, error) {
 				errs = append(errs, cfg.KeyError(key("webhook_file"), "%v", err))
 				continue
 			}
-			r.URL = u
+			routes[i].URL = u
 		case a.WebhookCredential != "":
 			dir := getenv("CREDENTIALS_DIRECTORY")
 			if dir == "" {
-				errs = append(errs, cfg.KeyError(key("webhook_credential"), "$CREDENTIALS_DIRECTORY is not set: load the credential with LoadCredential=%s:FILE in the unit that runs gomaint", a.WebhookCredential))
+				errs = append(errs, cfg.KeyError(key("webhook_credential"), "$CREDENTIALS_DIRECTORY is not set: load the credential with LoadCredential=%s:FILE in the unit that runs `gomaint alert flush`", a.WebhookCredential))
 				continue
 			}
 			u, err := readSecret(filepath.Join(dir, a.WebhookCredential))
@@ -79,14 +90,13 @@ func Routes(cfg *config.Config, getenv func(string) string) ([]Route, error) {
 				errs = append(errs, cfg.KeyError(key("webhook_credential"), "%v", err))
 				continue
 			}
-			r.URL = u
+			routes[i].URL = u
+		default:
+			continue
 		}
-		if r.URL != "" {
-			if err := config.CheckWebhookURL(r.URL); err != nil {
-				errs = append(errs, cfg.KeyError(key("webhook"), "the URL read: %v", err))
-			}
+		if err := config.CheckWebhookURL(routes[i].URL); err != nil {
+			errs = append(errs, cfg.KeyError(key("webhook"), "the URL read: %v", err))
 		}
-		routes = append(routes, r)
 	}
 	return routes, errors.Join(errs...)
 }

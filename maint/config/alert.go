@@ -135,18 +135,18 @@ func CheckWebhookURL(raw string) error {
 	return nil
 }
 
-// checkSecrets refuses a file that holds a webhook URL and that other
-// users may read: the URL lets anyone post to the channel.
-func (c *Config) checkSecrets(mode uint32, gid uint32, euid int) *Error {
-	readable := mode&0o004 != 0 || (mode&0o040 != 0 && gid != 0 && euid == 0)
-	if !readable {
+// checkSecrets refuses a file that holds a webhook URL and that every
+// user may read: the URL lets anyone post to the channel. (A group that may
+// read it is the administrator's choice, e.g. the sender's group.)
+func (c *Config) checkSecrets(mode uint32) *Error {
+	if mode&0o004 == 0 {
 		return nil
 	}
 	for i, a := range c.Alerts {
 		if a.Webhook != "" {
 			return &Error{File: c.File, Line: c.loc.line(fmt.Sprintf("alert.%d.webhook", i)), Key: fmt.Sprintf("alert.%d.webhook", i),
 				Reason: fmt.Sprintf("refused: a webhook URL is a credential, and this file is readable by other users (mode %04o); "+
-					"fix: move the URL to webhook_file (mode 0600) or a systemd credential (LoadCredential= and webhook_credential), or chmod o-r,g-r %s", mode&0o7777, c.File)}
+					"fix: move the URL to webhook_file (mode 0600) or a systemd credential (LoadCredential= and webhook_credential), or chmod o-r %s", mode&0o7777, c.File)}
 		}
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/user"
 	"time"
 
@@ -236,7 +235,7 @@ func Load(scope Scope, explicit string, getenv func(string) string) (*Config, er
 	if err != nil {
 		return nil, err
 	}
-	if e := c.checkSecrets(st.Mode&0o7777, st.Gid, os.Geteuid()); e != nil {
+	if e := c.checkSecrets(st.Mode & 0o7777); e != nil {
 		return nil, e
 	}
 	return c, nil

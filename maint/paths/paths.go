@@ -46,6 +46,13 @@ func StateDir(system bool, getenv func(string) string) string {
 	return under(StateHome(getenv), "gomaint")
 }
 
+// AlertSpool is where alerts wait for delivery (maint/alert): alert-spool
+// in StateDir. The packaged system one is made by tmpfiles.d, group
+// gomaint-alert, for the unprivileged sender.
+func AlertSpool(system bool, getenv func(string) string) string {
+	return under(StateDir(system, getenv), "alert-spool")
+}
+
 // RuntimeDir is the directory of the control socket and of the lock
 // directory: /run/gomaint for the system, gomaint in RuntimeHome for a
 // user. A user without XDG_RUNTIME_DIR (su, cron) gets gomaint/run in
