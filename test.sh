@@ -13,6 +13,7 @@ command -v go >/dev/null || { echo "test.sh: the go command is not on PATH (inst
 command -v systemd-tmpfiles >/dev/null || need_pkgs+=(systemd)
 command -v journalctl >/dev/null || need_pkgs+=(systemd)
 command -v find >/dev/null || need_pkgs+=(findutils)
+command -v setfacl >/dev/null || need_pkgs+=(acl)
 command -v gdu >/dev/null || need_pkgs+=(gdu)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)          # promtool checks the alerting rules
 command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container) # end-to-end: a booted Debian
