@@ -84,7 +84,7 @@ func TestRPMScriptlets(t *testing.T) {
 		must(t, "sh", "-n", filepath.Join("rpm", f))
 	}
 	preset := string(repoFile(t, "packaging/gomaint.preset"))
-	for _, u := range []string{"enable gomaint.service", "enable gomaint-clean.timer"} {
+	for _, u := range []string{"enable gomaint.service", "enable gomaint-clean.timer", "enable gomaint-alert.path", "enable gomaint-alert.timer"} {
 		if !strings.Contains(preset, u+"\n") {
 			t.Errorf("preset lacks %q", u)
 		}

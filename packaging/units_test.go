@@ -36,8 +36,8 @@ func TestUnitsVerify(t *testing.T) {
 	testenv.Command(t, "systemd-analyze")
 	testenv.Command(t, "man") // verify runs `man gomaint(8)` for Documentation=
 	root := extractDeb(t, packages(t)["deb/amd64"])
-	out := overlayRun(t, root, `systemd-analyze verify "$1"/usr/lib/systemd/system/gomaint.service "$1"/usr/lib/systemd/system/gomaint-clean.service "$1"/usr/lib/systemd/system/gomaint-clean.timer
-XDG_RUNTIME_DIR=$(mktemp -d) systemd-analyze --user verify "$1"/usr/lib/systemd/user/gomaint.service "$1"/usr/lib/systemd/user/gomaint-clean.service "$1"/usr/lib/systemd/user/gomaint-clean.timer`)
+	out := overlayRun(t, root, `systemd-analyze verify "$1"/usr/lib/systemd/system/gomaint.service "$1"/usr/lib/systemd/system/gomaint-clean.service "$1"/usr/lib/systemd/system/gomaint-clean.timer "$1"/usr/lib/systemd/system/gomaint-alert.service "$1"/usr/lib/systemd/system/gomaint-alert.path "$1"/usr/lib/systemd/system/gomaint-alert.timer
+XDG_RUNTIME_DIR=$(mktemp -d) systemd-analyze --user verify "$1"/usr/lib/systemd/user/gomaint.service "$1"/usr/lib/systemd/user/gomaint-clean.service "$1"/usr/lib/systemd/user/gomaint-clean.timer "$1"/usr/lib/systemd/user/gomaint-alert.service "$1"/usr/lib/systemd/user/gomaint-alert.path "$1"/usr/lib/systemd/user/gomaint-alert.timer`)
 	if out != "" {
 		t.Errorf("systemd-analyze verify said:\n%s", out)
 	}
@@ -69,6 +69,9 @@ func TestUnitsExposure(t *testing.T) {
 	}{
 		{"gomaint.service", false, 2.5},
 		{"gomaint-clean.service", false, 2.5},
+		// The alert sender has the network (its job) but runs as its own
+		// user with no capabilities and a read-only system.
+		{"gomaint-alert.service", false, 2.5},
 		// systemd-analyze rates user services as if they ran as root with
 		// every capability; they run as the user with none. The sandbox
 		// that needs a namespace would imply PrivateUsers=, which shows
@@ -77,6 +80,8 @@ func TestUnitsExposure(t *testing.T) {
 		// what remains.
 		{"user/gomaint.service", true, 6.0},
 		{"user/gomaint-clean.service", true, 6.0},
+		// The user's alert sender needs the network, which costs 1.0.
+		{"user/gomaint-alert.service", true, 6.5},
 	} {
 		args := []string{"security", "--offline=yes", filepath.Join("..", "units", c.unit)}
 		if c.user {
@@ -157,6 +162,14 @@ func TestUnitContracts(t *testing.T) {
 			"Service.Type": "oneshot", "Service.ExecStart": "/usr/bin/gomaint clean",
 			"Service.RuntimeDirectory": "gomaint", "Service.RuntimeDirectoryPreserve": "yes",
 		},
+		"gomaint-alert.service": {
+			"Service.Type": "oneshot", "Service.ExecStart": "/usr/bin/gomaint alert flush --system --wait 4m",
+			"Service.User": "gomaint-alert", "Service.ReadWritePaths": "/var/lib/gomaint/alert-spool",
+			"Service.CapabilityBoundingSet": "", "Service.RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+		},
+		"gomaint-alert.path": {"Path.PathChanged": "/var/lib/gomaint/alert-spool", "Install.WantedBy": "paths.target"},
+		"gomaint-alert.timer": {"Timer.OnUnitInactiveSec": "10min", "Install.WantedBy": "timers.target"},
+		"user/gomaint-alert.service": {"Service.Type": "oneshot", "Service.ExecStart": "/usr/bin/gomaint alert flush --wait 4m"},
 		"gomaint-clean.timer": {
 			"Timer.OnCalendar": "daily", "Timer.Persistent": "true", "Timer.RandomizedDelaySec": "1h",
 			"Install.WantedBy": "timers.target",

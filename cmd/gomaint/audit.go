@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/alert"
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
@@ -43,6 +44,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
 		return metrics.Audited(prev, rep, *name != "", time.Now())
 	})
+	keepAlerts(ctx, &c, cfg, sink, stderr, rep.Findings, alert.FromReport(rep, cfg),
+		alert.Looked{Audited: configured(cfg), GOROOTChecked: true}.Covers)
 	if *asJSON {
 		if err := writeJSON(stdout, rep, true); err != nil {
 			safetext.Fprintln(stderr, "gomaint audit:", err)

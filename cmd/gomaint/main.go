@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/alert"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
@@ -43,6 +44,9 @@ Usage:
   gomaint protect [--dry-run]
   gomaint serve
   gomaint status [--json]
+  gomaint alert list [--json]
+  gomaint alert flush [--wait DUR] [--json]
+  gomaint alert test [--name NAME] [--json]
   gomaint check goroot [--goroot DIR] [--expect-version goX.Y] [--json]
   gomaint config check [FILE]
   gomaint config show
@@ -96,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "alert":
+		return cmdAlert(ctx, rest, stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
 			safetext.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")
@@ -228,7 +234,7 @@ func failOnFlag(fs *flag.FlagSet) *finding.Severity {
 // loadConfig loads the configuration, printing any rejection and sending a
 // config event; ok is false when the caller must exit 78.
 func loadConfig(c *common, sink journal.Sink, stderr io.Writer) (*config.Config, bool) {
-	cfg, err := config.Load(c.scope(), c.config, os.Getenv)
+	cfg, err := alert.LoadConfig(c.scope(), c.config, os.Getenv)
 	if err == nil {
 		return cfg, true
 	}

@@ -37,6 +37,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
 		return metrics.Verified(prev, rep, time.Now())
 	})
+	alertVerify(ctx, &c, cfg, sink, stderr, rep)
 	if *asJSON {
 		if err := writeJSON(stdout, rep, true); err != nil {
 			safetext.Fprintln(stderr, "gomaint verify:", err)

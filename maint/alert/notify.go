@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/audit"
+	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/target"
 )
 
 // Notifier turns the findings of a run into spooled alerts. The daemon and
@@ -81,6 +84,9 @@ func (n *Notifier) Notify(findings []audit.Finding, targets []Target, covers Cov
 	host := hostInfo()
 	var entries []*Entry
 	seen := map[string]bool{}
+	// changed: alerts.json is rewritten only when it changes, not after
+	// every run of the daemon (SD cards wear with every write).
+	changed := false
 	for _, f := range findings {
 		k := key(f)
 		if seen[k] {
@@ -89,13 +95,14 @@ func (n *Notifier) Notify(findings []audit.Finding, targets []Target, covers Cov
 		seen[k] = true
 		o := st.Open[k]
 		if o == nil {
-			o = &open{Code: f.Code.String(), Severity: f.Severity.String(), Target: f.Cache, Path: f.Path, Since: now, Told: map[string]told{}}
+			o = &Open{Code: f.Code.String(), Severity: f.Severity.String(), Target: f.Cache, Path: f.Path, Since: now, Told: map[string]Told{}}
 			st.Open[k] = o
+			changed = true
 		}
 		rose := f.Severity.String() != o.Severity && worse(f.Severity, o.Severity)
+		changed = changed || f.Severity.String() != o.Severity
 		o.Severity = f.Severity.String()
-		a := makeAlert(f, byName[f.Cache], host, n.Version, now, o.Since)
-		o.Last = a
+		var a Alert // made only when a route is told: a snapshot is a few syscalls
 		for i := range n.Routes {
 			r := &n.Routes[i]
 			if !r.Takes(f.Code.String(), f.Severity) {
@@ -108,8 +115,13 @@ func (n *Notifier) Notify(findings []audit.Finding, targets []Target, covers Cov
 			if told {
 				t.Repeats++
 			}
+			if a.Schema == 0 {
+				a = makeAlert(f, byName[f.Cache], host, n.Version, now, o.Since)
+				o.Last = a
+			}
 			t.At = now
 			o.Told[r.Name] = t
+			changed = true
 			a := a
 			a.ID = alertID(k, Firing, o.Since, t.Repeats)
 			entries = append(entries, &Entry{Route: r.Name, Alert: a, Spooled: now})
@@ -122,6 +134,7 @@ func (n *Notifier) Notify(findings []audit.Finding, targets []Target, covers Cov
 			continue
 		}
 		delete(st.Open, k)
+		changed = true
 		for _, name := range sortedKeys(o.Told) {
 			if !slices.ContainsFunc(n.Routes, func(r Route) bool { return r.Name == name }) {
 				continue // a route since removed from the configuration
@@ -142,8 +155,10 @@ func (n *Notifier) Notify(findings []audit.Finding, targets []Target, covers Cov
 		}
 		spooled++
 	}
-	if err := st.save(n.StateDir); err != nil {
-		errs = append(errs, err)
+	if changed {
+		if err := st.save(n.StateDir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if loadErr != nil {
 		errs = append(errs, loadErr)
@@ -233,4 +248,33 @@ func sortEntries(es []*Entry) {
 		}
 		return strings.Compare(a.fileName(), b.fileName())
 	})
+}
+
+// FromResolved describes resolved targets for alerts (the daemon's).
+func FromResolved(rts []target.Resolved) []Target {
+	out := make([]Target, 0, len(rts))
+	for _, rt := range rts {
+		out = append(out, Target{Name: rt.Name, ConfiguredPath: cmp.Or(rt.Target.Path, rt.Path), Path: rt.Path})
+	}
+	return out
+}
+
+// FromReport describes an audit's caches for alerts (the CLI's), with the
+// owner each belongs to.
+func FromReport(rep *audit.Report, cfg *config.Config) []Target {
+	out := make([]Target, 0, len(rep.Caches))
+	for _, c := range rep.Caches {
+		t := Target{Name: c.Name, ConfiguredPath: c.Path, Path: c.Path}
+		if c.Owner != "" {
+			uid := c.OwnerUID
+			t.Owner = &uid
+		}
+		for _, ct := range cfg.Targets {
+			if ct.Name == c.Name && ct.Path != "" {
+				t.ConfiguredPath = ct.Path
+			}
+		}
+		out = append(out, t)
+	}
+	return out
 }

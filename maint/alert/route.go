@@ -129,3 +129,17 @@ func readSecret(file string) (string, error) {
 	}
 	return strings.TrimSpace(string(data)), nil
 }
+
+// LoadConfig is config.Load with the alert routes checked against the
+// finding codes gomaint declares, which the config package cannot see:
+// what every front door (CLI, daemon start and reload) loads.
+func LoadConfig(scope config.Scope, explicit string, getenv func(string) string) (*config.Config, error) {
+	cfg, err := config.Load(scope, explicit, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Routes(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

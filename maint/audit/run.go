@@ -27,6 +27,7 @@ import (
 	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/tmpfiles"
+	"github.com/gomaint/gomaint/maint/verify"
 )
 
 // SchemaVersion is the version of the JSON report; it changes only when a
@@ -86,6 +87,17 @@ type CacheReport struct {
 	ScanMS    int64 `json:"scan_ms"`
 }
 
+// GOROOTFinding is the finding of a GOROOT check that failed.
+func GOROOTFinding(r goroot.Result, required bool) Finding {
+	return Finding{Code: r.Code, Severity: r.Severity(required), Path: r.Path, Detail: r.Reason, Fix: r.Fix}
+}
+
+// VerifyFinding is a verification's finding as a report's, for the
+// daemon's status and alerts.
+func VerifyFinding(f verify.Finding) Finding {
+	return Finding{Code: f.Code, Severity: f.Severity, Cache: f.Cache, Path: f.Path, Detail: f.Module + ": " + f.Detail, Fix: f.Fix}
+}
+
 // Worst returns the highest severity among the findings, and false if none.
 func (r *Report) Worst() (finding.Severity, bool) {
 	return finding.Worst(func(yield func(finding.Severity) bool) {
@@ -142,7 +154,7 @@ func Run(ctx context.Context, req Request) *Report {
 	wg.Wait()
 	rep.GOROOT = rootRes
 	if !rootRes.OK {
-		rep.Findings = append(rep.Findings, Finding{Code: rootRes.Code, Severity: rootRes.Severity(cfg.GOROOT.Required), Path: rootRes.Path, Detail: rootRes.Reason, Fix: rootRes.Fix})
+		rep.Findings = append(rep.Findings, GOROOTFinding(rootRes, cfg.GOROOT.Required))
 	}
 	for _, cache := range caches {
 		rep.Findings = append(rep.Findings, runChecks(c, cache)...)

@@ -20,6 +20,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/gomaint/gomaint/maint/alert"
 	"os"
 	"os/signal"
 	"strconv"
@@ -71,9 +72,10 @@ type Options struct {
 }
 
 type daemon struct {
-	opt Options
-	cfg *config.Config
-	env discover.Env
+	opt    Options
+	cfg    *config.Config
+	env    discover.Env
+	alerts *alert.Notifier // nil without [[alert]] routes (loop only)
 
 	mu      sync.Mutex // guards status and targets' status, read by socket goroutines
 	status  Status
@@ -100,7 +102,7 @@ func Run(ctx context.Context, opt Options) int {
 		opt.Notify = func(state string) { sd.SdNotify(false, state) }
 	}
 	if opt.Load == nil {
-		opt.Load = func() (*config.Config, error) { return config.Load(opt.Scope, opt.ConfigFile, getenv) }
+		opt.Load = func() (*config.Config, error) { return alert.LoadConfig(opt.Scope, opt.ConfigFile, getenv) }
 	}
 	system := opt.Scope == config.System
 	if opt.StateDir == "" {
@@ -137,6 +139,7 @@ func Run(ctx context.Context, opt Options) int {
 			// So that the GOROOT alert fires for a daemon that cannot start.
 			metrics.Write(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code.String(), Severity: gr.Severity(cfg.GOROOT.Required).String(), Count: 1}}})
 		}
+		d.alertGOROOT(cfg, gr)
 		return ExitConfig
 	}
 	l, err := listen(opt.SocketPath)

@@ -43,6 +43,7 @@ func (d *daemon) statusLine() string { return d.snapshot().StatusLine() }
 func (d *daemon) publish() {
 	st := d.snapshot()
 	d.opt.Notify(statusNote(st.StatusLine()))
+	d.alert(st)
 	if err := SaveStatus(d.opt.StateDir, st); err != nil {
 		d.warnOnce("state", err)
 	}

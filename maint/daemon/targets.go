@@ -68,6 +68,7 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 		old[t.rt.Name] = t.status
 	}
 	d.cfg, d.env = cfg, env
+	d.alerts = d.notifier(cfg)
 	d.targets = nil
 	for _, rt := range resolved {
 		t := &tstate{rt: rt}
@@ -94,6 +95,15 @@ func (d *daemon) closeTargets() {
 	for _, t := range d.targets {
 		d.disarm(t)
 	}
+}
+
+// resolved lists the targets as resolved.
+func (d *daemon) resolved() []target.Resolved {
+	out := make([]target.Resolved, 0, len(d.targets))
+	for _, t := range d.targets {
+		out = append(out, t.rt)
+	}
+	return out
 }
 
 func (d *daemon) find(name string) *tstate { return d.findIn(d.targets, name) }

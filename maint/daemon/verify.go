@@ -73,7 +73,7 @@ func (d *daemon) runVerify(ctx context.Context, j *job) {
 		}
 		for _, f := range rep.Findings {
 			if f.Cache == c.Target {
-				ours = append(ours, auditFinding(f))
+				ours = append(ours, audit.VerifyFinding(f))
 			}
 		}
 		t.status.Findings = append(kept, ours...)
@@ -87,11 +87,6 @@ func (d *daemon) runVerify(ctx context.Context, j *job) {
 			j.resp.Findings = append(j.resp.Findings, f)
 		}
 	}
-}
-
-// auditFinding is a verification finding as the status holds findings.
-func auditFinding(f verify.Finding) audit.Finding {
-	return audit.Finding{Code: f.Code, Severity: f.Severity, Cache: f.Cache, Path: f.Path, Detail: f.Module + ": " + f.Detail, Fix: f.Fix}
 }
 
 // verifyGOROOT verifies the GOROOT the daemon checked last against its

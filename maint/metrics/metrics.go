@@ -70,6 +70,18 @@ type Snapshot struct {
 	Targets  []Target
 	Findings []Finding
 	GorootOK bool
+	// Alerts are the alert routes' figures; nil without routes, and then
+	// the alert metrics have no samples.
+	Alerts *Alerts
+}
+
+// Alerts is what the alert sender did and what waits for it.
+type Alerts struct {
+	// Sent counts delivery attempts by route and outcome (a counter kept
+	// by the sender; a zero for every route and outcome that has none).
+	Sent map[string]map[string]int64
+	// SpoolFiles is how many alerts wait in the spool.
+	SpoolFiles int64
 }
 
 // CountFindings turns an audit's findings into Snapshot.Findings, one
@@ -161,6 +173,15 @@ func Format(w io.Writer, s Snapshot) error {
 	}
 
 	add("gomaint_goroot_ok", "gauge", "1 if GOROOT passed its check, else 0.", boolInt(s.GorootOK))
+	if a := s.Alerts; a != nil {
+		add("gomaint_alert_spool_files", "gauge", "Alerts waiting in the spool for delivery.", itoa(a.SpoolFiles))
+		for route, outcomes := range a.Sent {
+			for outcome, n := range outcomes {
+				add("gomaint_alerts_sent_total", "counter", "Alert delivery attempts by route and outcome (delivered, failed and retried later, dropped).",
+					itoa(n), label{"route", route}, label{"outcome", outcome})
+			}
+		}
+	}
 
 	// A zero for every declared code, target and severity the code can
 	// have, so that alerts need no absent() and a finding appearing is a

@@ -47,11 +47,9 @@ func StateDir(system bool, getenv func(string) string) string {
 }
 
 // AlertSpool is where alerts wait for delivery (maint/alert): alert-spool
-// in StateDir. The packaged system one is made by tmpfiles.d, group
-// gomaint-alert, for the unprivileged sender.
-func AlertSpool(system bool, getenv func(string) string) string {
-	return under(StateDir(system, getenv), "alert-spool")
-}
+// in the state directory (StateDir). The packaged system one is made by
+// tmpfiles.d, group gomaint-alert, for the unprivileged sender.
+func AlertSpool(stateDir string) string { return under(stateDir, "alert-spool") }
 
 // RuntimeDir is the directory of the control socket and of the lock
 // directory: /run/gomaint for the system, gomaint in RuntimeHome for a
