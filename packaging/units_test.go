@@ -167,8 +167,8 @@ func TestUnitContracts(t *testing.T) {
 			"Service.User": "gomaint-alert", "Service.ReadWritePaths": "/var/lib/gomaint/alert-spool",
 			"Service.CapabilityBoundingSet": "", "Service.RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
 		},
-		"gomaint-alert.path": {"Path.PathChanged": "/var/lib/gomaint/alert-spool", "Install.WantedBy": "paths.target"},
-		"gomaint-alert.timer": {"Timer.OnUnitInactiveSec": "10min", "Install.WantedBy": "timers.target"},
+		"gomaint-alert.path":         {"Path.PathChanged": "/var/lib/gomaint/alert-spool", "Install.WantedBy": "paths.target"},
+		"gomaint-alert.timer":        {"Timer.OnUnitInactiveSec": "10min", "Install.WantedBy": "timers.target"},
 		"user/gomaint-alert.service": {"Service.Type": "oneshot", "Service.ExecStart": "/usr/bin/gomaint alert flush --wait 4m"},
 		"gomaint-clean.timer": {
 			"Timer.OnCalendar": "daily", "Timer.Persistent": "true", "Timer.RandomizedDelaySec": "1h",
