@@ -18,6 +18,8 @@ func TestBashCompletion(t *testing.T) {
 		"gomaint cl":                 "clean",
 		"gomaint config ":            "check show",
 		"gomaint check ":             "goroot",
+		"gomaint alert ":             "flush list test",
+		"gomaint alert test --n":     "--name",
 		"gomaint audit --fail-on ":   "error info warning",
 		"gomaint --system clean --d": "--dry-run",
 		"gomaint status --":          "--config --json --log --system",

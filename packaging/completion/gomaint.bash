@@ -22,7 +22,7 @@ _gomaint() {
             _filedir -d
             return
             ;;
-        --target | --max-size | --max-age | --expect-version | --workers)
+        --target | --max-size | --max-age | --expect-version | --workers | --wait | --name)
             return
             ;;
     esac
@@ -31,7 +31,7 @@ _gomaint() {
     local i cmd="" sub=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            --config | --log | --fail-on | --goroot | --target | --max-size | --max-age | --expect-version | --workers)
+            --config | --log | --fail-on | --goroot | --target | --max-size | --max-age | --expect-version | --workers | --wait | --name)
                 ((i++))
                 ;;
             -*) ;;
@@ -52,7 +52,7 @@ _gomaint() {
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status config version help' -- "$cur"))
+                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status alert config version help' -- "$cur"))
             fi
             return
             ;;
@@ -63,6 +63,17 @@ _gomaint() {
         protect) flags="--dry-run" ;;
         serve) flags="" ;;
         status) flags="--json" ;;
+        alert)
+            case $sub in
+                "")
+                    COMPREPLY=($(compgen -W 'list flush test' -- "$cur"))
+                    return
+                    ;;
+                list) flags="--json" ;;
+                flush) flags="--wait --json" ;;
+                test) flags="--name --json" ;;
+            esac
+            ;;
         check)
             if [[ -z $sub ]]; then
                 COMPREPLY=($(compgen -W 'goroot' -- "$cur"))
