@@ -16,6 +16,7 @@ command -v find >/dev/null || need_pkgs+=(findutils)
 command -v setfacl >/dev/null || need_pkgs+=(acl)
 command -v gdu >/dev/null || need_pkgs+=(gdu)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)          # promtool checks the alerting rules
+command -v prometheus-alertmanager >/dev/null || need_pkgs+=(prometheus-alertmanager) # alerts sent to a real Alertmanager, queried with its amtool
 command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container) # end-to-end: a booted Debian
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 # Packaging checks: lintian, rpm (rpm -qp), rpmlint, the arm64 binary under qemu.

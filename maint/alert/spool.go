@@ -147,8 +147,13 @@ func readEntry(dfd int, name string) (*Entry, error) {
 	}
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
+	return decodeEntry(f, name)
+}
+
+// decodeEntry reads the entry called name from its open file f.
+func decodeEntry(f *os.File, name string) (*Entry, error) {
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return nil, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
