@@ -41,7 +41,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		req.Progress = progress(stderr, "scanning")
 	}
 	rep := audit.Run(ctx, req)
-	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+	keepMetrics(ctx, &c, cfg, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
 		return metrics.Audited(prev, rep, *name != "", time.Now())
 	})
 	keepAlerts(ctx, &c, cfg, sink, stderr, rep.Findings, alert.FromReport(rep, cfg),

@@ -80,7 +80,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	req.Resolved = resolved
 	outs := clean.Run(ctx, req)
 	if !*dryRun {
-		keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+		keepMetrics(ctx, &c, cfg, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
 			limits := map[string]int64{}
 			for _, rt := range resolved {
 				limits[rt.Name] = int64(rt.MaxSize)

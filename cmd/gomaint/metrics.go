@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
@@ -19,7 +20,8 @@ import (
 // set and no daemon runs in the scope: a running daemon writes the file
 // after its own runs, and two writers would fight over its counters.
 // next turns what the file said before into what it says now.
-func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, next func(prev metrics.Snapshot) metrics.Snapshot) {
+func keepMetrics(ctx context.Context, c *common, cfg *config.Config, stderr io.Writer, next func(prev metrics.Snapshot) metrics.Snapshot) {
+	dir := cfg.Daemon.MetricsDir
 	if dir == "" || daemonRunning(ctx, c) {
 		return
 	}
@@ -35,7 +37,15 @@ func keepMetrics(ctx context.Context, c *common, dir string, stderr io.Writer, n
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		safetext.Fprintf(stderr, "gomaint: %v; writing it afresh\n", err)
 	}
-	if err := metrics.Write(dir, next(prev)); err != nil {
+	s := next(prev)
+	if n := notifier(c, cfg, nil); n != nil {
+		sent, waiting, err := n.Spool.Figures(n.Routes)
+		if err != nil {
+			safetext.Fprintln(stderr, "gomaint:", err)
+		}
+		s.Alerts = &metrics.Alerts{Sent: sent, SpoolFiles: waiting}
+	}
+	if err := metrics.Write(dir, s); err != nil {
 		safetext.Fprintln(stderr, "gomaint:", err)
 	}
 }

@@ -34,7 +34,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	rep := verify.Run(ctx, verify.Request{Config: cfg, Environ: os.Environ(), Sink: sink, Full: *full,
 		StateDir: paths.StateDir(c.system, os.Getenv)})
-	keepMetrics(ctx, &c, cfg.Daemon.MetricsDir, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
+	keepMetrics(ctx, &c, cfg, stderr, func(prev metrics.Snapshot) metrics.Snapshot {
 		return metrics.Verified(prev, rep, time.Now())
 	})
 	alertVerify(ctx, &c, cfg, sink, stderr, rep)

@@ -131,3 +131,18 @@ func (c Counts) only(keep func(route string) bool) Counts {
 	}
 	return out
 }
+
+// Figures are the spool's figures for the metrics: attempts by route and
+// outcome (ReadCounts), and how many alerts wait.
+func (sp Spool) Figures(routes []Route) (sent map[string]map[string]int64, waiting int64, err error) {
+	c, err := ReadCounts(sp.Dir, routes)
+	sent = map[string]map[string]int64{}
+	for route, outcomes := range c {
+		sent[route] = map[string]int64{}
+		for o, n := range outcomes {
+			sent[route][o] = int64(n)
+		}
+	}
+	n, cerr := sp.Count()
+	return sent, int64(n), errors.Join(err, cerr)
+}

@@ -5,6 +5,7 @@ import (
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/goroot"
+	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 )
 
@@ -27,6 +28,18 @@ func (d *daemon) alertGOROOT(cfg *config.Config, gr goroot.Result) {
 		f := audit.GOROOTFinding(gr, cfg.GOROOT.Required)
 		n.Notify([]audit.Finding{f}, nil, alert.Looked{GOROOTChecked: true}.Covers)
 	}
+}
+
+// alertFigures are the alert metrics; nil without routes.
+func (d *daemon) alertFigures() *metrics.Alerts {
+	if d.alerts == nil {
+		return nil
+	}
+	sent, waiting, err := d.alerts.Spool.Figures(d.alerts.Routes)
+	if err != nil {
+		d.warnOnce("alert metrics", err)
+	}
+	return &metrics.Alerts{Sent: sent, SpoolFiles: waiting}
 }
 
 // alert spools the news in a status: findings that appeared, are still

@@ -48,7 +48,9 @@ func (d *daemon) publish() {
 		d.warnOnce("state", err)
 	}
 	if dir := d.cfg.Daemon.MetricsDir; dir != "" {
-		if err := metrics.Write(dir, metricsOf(st)); err != nil {
+		m := metricsOf(st)
+		m.Alerts = d.alertFigures()
+		if err := metrics.Write(dir, m); err != nil {
 			d.warnOnce("metrics", err)
 		}
 	}
