@@ -107,6 +107,9 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 		safetext.Fprintln(w)
 		if !t.LastVerify.IsZero() {
 			safetext.Fprintf(w, "        last verification %s, last without an error %s\n", when(t.LastVerify), when(t.LastVerifySuccess))
+			if t.LastVerifyResult != "" {
+				safetext.Fprintf(w, "        verified: %s\n", t.LastVerifyResult)
+			}
 		}
 		if t.UsesRecorded > 0 {
 			safetext.Fprintf(w, "        %d uses recorded for the group\n", t.UsesRecorded)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
@@ -54,12 +53,10 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 func printVerify(w io.Writer, rep *verify.Report) {
 	for _, c := range rep.Caches {
-		if c.Error != "" {
-			safetext.Fprintf(w, "%-7s %s: not verified: %s\n", c.Target, orNone(c.Path), c.Error)
-			continue
-		}
-		safetext.Fprintf(w, "%-7s %s: %d module versions, %d hashed (%s read), %d unchanged since verified, %d busy\n",
-			c.Target, c.Path, c.Versions, c.Hashed, config.FormatSize(c.HashedBytes), c.Unchanged, c.Busy)
+		safetext.Fprintf(w, "%-7s %s: %s\n", c.Target, orNone(c.Path), c.Summary(countFor(rep, c.Target)))
+	}
+	if rep.StateError != "" {
+		safetext.Fprintf(w, "Not remembered for the next run, which hashes these versions again: %s\n", rep.StateError)
 	}
 	if len(rep.Findings) == 0 {
 		safetext.Fprintln(w, "No findings: every module version verified.")
@@ -73,4 +70,14 @@ func printVerify(w io.Writer, rep *verify.Report) {
 		}
 		safetext.Fprintf(w, "          fix: %s\n", f.Fix)
 	}
+}
+
+func countFor(rep *verify.Report, target string) int {
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Cache == target {
+			n++
+		}
+	}
+	return n
 }

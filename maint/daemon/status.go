@@ -89,10 +89,12 @@ type TargetStatus struct {
 	TrimFreedTotal   int64     `json:"trim_freed_bytes_total"`
 	UsesRecorded     int64     `json:"uses_recorded,omitempty"`
 	// Verification of a module cache: when it last ran, when it last
-	// ended without an error finding, and the module versions it
+	// ended without an error finding, what it found (absent, its counts,
+	// whether they could be remembered), and the module versions it
 	// counted by result (a counter since the daemon started).
 	LastVerify        time.Time        `json:"last_verify,omitzero"`
 	LastVerifySuccess time.Time        `json:"last_verify_success,omitzero"`
+	LastVerifyResult  string           `json:"last_verify_result,omitempty"`
 	VerifyModules     map[string]int64 `json:"verify_modules_total,omitempty"`
 
 	// Watch is the watch's state: "" (not watched: module caches, no

@@ -78,6 +78,10 @@ func (d *daemon) runVerify(ctx context.Context, j *job) {
 		}
 		t.status.Findings = append(kept, ours...)
 		j.resp.Findings = append(j.resp.Findings, ours...)
+		t.status.LastVerifyResult = c.Summary(len(ours))
+		if rep.StateError != "" {
+			t.status.LastVerifyResult += "; not remembered for the next run: " + rep.StateError
+		}
 	}
 	if gline != "" {
 		d.status.GOROOTVerify, d.status.Findings = gline, nil

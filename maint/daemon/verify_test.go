@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,18 +37,10 @@ func TestDaemonVerifies(t *testing.T) {
 	cfg := quiet(config.Target{Name: "mod", Kind: config.Mod, Path: cache, Mode: "private"})
 	cfg.Daemon.MetricsDir = t.TempDir()
 	d := runDaemon(t, cfg)
-	ctx := context.Background()
-	ask := func(command string) *Response {
-		t.Helper()
-		resp, err := Ask(ctx, d.socket, Request{Command: command})
-		if err != nil || resp.Error != "" {
-			t.Fatalf("%s: %v %+v", command, err, resp)
-		}
-		return resp
-	}
+	ask := func(command string) *Response { t.Helper(); return d.ask(t, command) }
 	findings := func() (codes []string) {
 		t.Helper()
-		for _, f := range ask("status").Status.Targets[0].Findings {
+		for _, f := range d.target(t).Findings {
 			codes = append(codes, f.Code.String())
 		}
 		return codes

@@ -163,7 +163,7 @@ func Format(w io.Writer, s Snapshot) error {
 			add("gomaint_last_clean_success_timestamp_seconds", "gauge", "Unix time of the last clean of the cache that met its limits.", unixSeconds(t.LastCleanSuccess), tk...)
 		}
 		for result, n := range t.VerifyModules {
-			add("gomaint_verify_modules_total", "counter", "Module versions verified, by result: ok, busy (left for the next run), or the finding (modified, unverifiable, zip_corrupt, unreadable, checksum_mismatch).",
+			add("gomaint_verify_modules_total", "counter", "Module versions verified, by result: ok, busy (left for the next run), unchecked (only a .mod, no checksum known for it), or the finding (modified, unverifiable, zip_corrupt, unreadable, checksum_mismatch).",
 				itoa(n), label{"target", t.Name}, label{"result", result})
 		}
 		if !t.LastVerifySuccess.IsZero() {

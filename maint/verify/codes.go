@@ -94,12 +94,13 @@ func Reports(code finding.Code) bool {
 // The results module versions are counted under (metrics'
 // gomaint_verify_modules_total): ok (verified now, or unchanged since it
 // verified), busy (being downloaded or removed: left for the next run),
-// and one per finding code.
+// unchecked (only a .mod, with no checksum known for it), and one per
+// finding code.
 var results = map[finding.Code]string{moduleModified: "modified", moduleUnverifiable: "unverifiable",
 	moduleZipCorrupt: "zip_corrupt", moduleUnreadable: "unreadable", moduleChecksumMismatch: "checksum_mismatch"}
 
 // Results lists every result a version is counted under, in a fixed order.
-var Results = []string{"ok", "busy", "modified", "unverifiable", "zip_corrupt", "unreadable", "checksum_mismatch"}
+var Results = []string{"ok", "busy", "unchecked", "modified", "unverifiable", "zip_corrupt", "unreadable", "checksum_mismatch"}
 
 // Counts is how many module versions of cache target had each result
 // (every name of Results, zeros included); a version with two findings
@@ -113,6 +114,7 @@ func (r *Report) Counts(target string) map[string]int64 {
 		if c.Target == target {
 			n["ok"] += int64(len(c.Verified))
 			n["busy"] += c.Busy
+			n["unchecked"] += c.Unchecked
 		}
 	}
 	for _, f := range r.Findings {

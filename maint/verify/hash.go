@@ -3,6 +3,7 @@ package verify
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -44,9 +45,10 @@ func readZiphash(root *safefs.Root, dlfd int, v *version) (string, error) {
 
 // hashTree is the h1: hash of an extracted version, as dirhash.HashDir
 // computes it ("path@version/rel" names, sorted), but with every file
-// opened fd-relative and never through a link.
-func hashTree(root *safefs.Root, v *version, t *tree) (string, error) {
-	o := newOpener(root, v)
+// opened fd-relative and never through a link. It stops between two
+// files when ctx ends.
+func hashTree(ctx context.Context, root *safefs.Root, v *version, t *tree) (string, error) {
+	o := newOpener(ctx, root, v)
 	defer o.close()
 	return dirhash.Hash1(prefixed(o.prefix, t.files), o.open)
 }
@@ -80,8 +82,9 @@ func openZip(root *safefs.Root, dlfd int, v *version) (*zip.Reader, io.Closer, e
 	return z, f, nil
 }
 
-// hashZip is dirhash.HashZip over an open zip; bytes is what it read.
-func hashZip(z *zip.Reader) (h string, bytes int64, err error) {
+// hashZip is dirhash.HashZip over an open zip; bytes is what it read. It
+// stops between two files when ctx ends.
+func hashZip(ctx context.Context, z *zip.Reader) (h string, bytes int64, err error) {
 	names := make([]string, 0, len(z.File))
 	byName := make(map[string]*zip.File, len(z.File))
 	for _, f := range z.File {
@@ -89,7 +92,12 @@ func hashZip(z *zip.Reader) (h string, bytes int64, err error) {
 		byName[f.Name] = f
 		bytes += int64(f.UncompressedSize64)
 	}
-	h, err = dirhash.Hash1(names, func(name string) (io.ReadCloser, error) { return byName[name].Open() })
+	h, err = dirhash.Hash1(names, func(name string) (io.ReadCloser, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return byName[name].Open()
+	})
 	return h, bytes, err
 }
 
@@ -100,8 +108,8 @@ const maxNamed = 5
 // directory) whose contents differ between the tree and a zip already
 // known to match the ziphash, or that only one of them has. It is called
 // only once the hashes disagree, so a clean run never pays for it.
-func differing(root *safefs.Root, v *version, t *tree, z *zip.Reader) ([]string, error) {
-	o := newOpener(root, v)
+func differing(ctx context.Context, root *safefs.Root, v *version, t *tree, z *zip.Reader) ([]string, error) {
+	o := newOpener(ctx, root, v)
 	defer o.close()
 	inTree := map[string][sha256.Size]byte{}
 	for _, rel := range t.files {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -111,6 +112,7 @@ func stampLine(name string, st *unix.Statx_t) string {
 // regular file on the cache's mount. Files come in sorted order, so the
 // last directory is kept open for the next.
 type opener struct {
+	ctx    context.Context // ends the hashing between two files
 	root   *safefs.Root
 	rel    string // the version's directory
 	prefix string // "path@version/", the names dirhash is given
@@ -118,11 +120,14 @@ type opener struct {
 	dirfd  int
 }
 
-func newOpener(root *safefs.Root, v *version) *opener {
-	return &opener{root: root, rel: v.rel(), prefix: v.module() + "/", dirfd: -1}
+func newOpener(ctx context.Context, root *safefs.Root, v *version) *opener {
+	return &opener{ctx: ctx, root: root, rel: v.rel(), prefix: v.module() + "/", dirfd: -1}
 }
 
 func (o *opener) open(name string) (io.ReadCloser, error) {
+	if err := o.ctx.Err(); err != nil {
+		return nil, err
+	}
 	rel := name[len(o.prefix):]
 	dir, base := path.Split(rel)
 	if o.dirfd < 0 || dir != o.dir {

@@ -47,15 +47,24 @@ type Options struct {
 type CacheResult struct {
 	Target string `json:"target"`
 	Path   string `json:"path"`
+	// Exists is false for a cache go has not made yet: nothing to verify.
+	Exists bool `json:"exists"`
 	// Versions seen; of them, Hashed were read and hashed, Unchanged were
 	// verified before and have not changed since, Busy were being
 	// downloaded, extracted or removed (a held lock or a .partial).
-	Versions    int64  `json:"versions"`
-	Hashed      int64  `json:"hashed"`
-	Unchanged   int64  `json:"unchanged"`
-	Busy        int64  `json:"busy"`
-	HashedBytes int64  `json:"hashed_bytes"`
-	DurationMS  int64  `json:"duration_ms"`
+	// ModOnly are versions of which go keeps only the .mod; of them,
+	// Unchecked have no checksum known for it, so nothing to check.
+	Versions    int64 `json:"versions"`
+	Hashed      int64 `json:"hashed"`
+	Unchanged   int64 `json:"unchanged"`
+	Busy        int64 `json:"busy"`
+	ModOnly     int64 `json:"mod_only"`
+	Unchecked   int64 `json:"unchecked"`
+	HashedBytes int64 `json:"hashed_bytes"`
+	DurationMS  int64 `json:"duration_ms"`
+	// Interrupted: the run was stopped before it checked every version;
+	// what did verify is remembered, the rest is left to the next run.
+	Interrupted bool   `json:"interrupted,omitempty"`
 	Error       string `json:"error,omitempty"`
 	// Verified is what the state keeps: every version that verified.
 	Verified map[string]Entry `json:"-"`
@@ -71,12 +80,16 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &CacheResult{Target: opt.Target, Path: root.Path, Versions: int64(len(vs)), Verified: map[string]Entry{}}
+	res := &CacheResult{Target: opt.Target, Path: root.Path, Exists: true, Versions: int64(len(vs)), Verified: map[string]Entry{}}
 	var findings []Finding
 	for _, b := range bad {
+		paths := make([]string, len(b.paths))
+		for i, p := range b.paths {
+			paths[i] = root.Path + "/" + p
+		}
 		findings = append(findings, Finding{Code: moduleUnreadable, Severity: finding.Error, Cache: opt.Target, Path: b.rel,
-			Detail: b.err.Error() + "; go makes no such directory", Files: []string{},
-			Fix: "inspect it, then remove it: " + rmCommand(root.Path+"/"+b.rel)})
+			Detail: b.err.Error() + "; go makes no such name", Files: []string{},
+			Fix: "inspect, then remove: " + rmCommand(paths...)})
 	}
 	readers := opt.Readers
 	if readers <= 0 {
@@ -91,7 +104,7 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 			defer wg.Done()
 			scan.LowerIfIdle(ctx) // the daemon's runs: these threads alone
 			for i := next.Add(1) - 1; i < int64(len(vs)) && ctx.Err() == nil; i = next.Add(1) - 1 {
-				c := checker{root: root, hosts: hosts, v: vs[i], opt: &opt, res: res}
+				c := checker{ctx: ctx, root: root, hosts: hosts, v: vs[i], opt: &opt, res: res}
 				fs, entry, ok := c.run()
 				mu.Lock()
 				findings = append(findings, fs...)
@@ -109,6 +122,7 @@ func Cache(ctx context.Context, root *safefs.Root, opt Options) (*CacheResult, [
 
 // checker verifies one version.
 type checker struct {
+	ctx   context.Context // a stop: the version is left unjudged
 	root  *safefs.Root
 	hosts []string // the checksum databases go kept answers from
 	v     *version
@@ -134,6 +148,9 @@ func (c *checker) run() (fs []Finding, e Entry, ok bool) {
 		return nil, e, false
 	}
 	defer unlock()
+	if v.modOnly() {
+		return c.modOnly(dlfd)
+	}
 	e.ZipHash, err = readZiphash(c.root, dlfd, v)
 	switch {
 	case errors.Is(err, unix.ENOENT):
@@ -158,12 +175,53 @@ func (c *checker) run() (fs []Finding, e Entry, ok bool) {
 		return c.found(moduleUnreadable, finding.Error, err.Error(), nil), e, false
 	}
 	e.Stamp = c.stamp(dlfd, t)
-	if prev, seen := c.opt.Known[v.key()]; seen && !c.opt.Full && prev == e {
-		atomic.AddInt64(&c.res.Unchanged, 1)
+	if c.unchanged(e) {
 		return nil, e, true
 	}
 	atomic.AddInt64(&c.res.Hashed, 1)
 	return c.hash(dlfd, t, e)
+}
+
+// unchanged says whether the version verified before with entry e, and
+// counts it so; Full trusts no earlier run.
+func (c *checker) unchanged(e Entry) bool {
+	if prev, seen := c.opt.Known[c.v.key()]; !seen || c.opt.Full || prev != e {
+		return false
+	}
+	atomic.AddInt64(&c.res.Unchanged, 1)
+	return true
+}
+
+// modOnly checks a version of which go keeps only the .mod: it needed the
+// module's requirements for the module graph, not its code, so there is
+// no .ziphash. The .mod is checked against the checksum database's answer
+// go kept, when it has the version's /go.mod line; without one (GOSUMDB
+// off, GONOSUMDB, GOPRIVATE) there is nothing to check it against, which
+// is no finding: the version is counted as unchecked.
+func (c *checker) modOnly(dlfd int) (fs []Finding, e Entry, ok bool) {
+	atomic.AddInt64(&c.res.ModOnly, 1)
+	var err error
+	if c.rec, err = findRecord(c.root, c.hosts, c.v); err != nil {
+		return c.found(moduleUnreadable, finding.Error, err.Error(), nil), e, false
+	}
+	_, mod, fs := c.recordSums()
+	if fs != nil {
+		return fs, e, false
+	}
+	if mod == "" {
+		atomic.AddInt64(&c.res.Unchecked, 1)
+		return nil, e, false
+	}
+	e.Stamp = c.stamp(dlfd, nil)
+	if c.unchanged(e) {
+		return nil, e, true
+	}
+	atomic.AddInt64(&c.res.Hashed, 1)
+	fs, checked := c.checkMod(dlfd, mod)
+	if !checked {
+		atomic.AddInt64(&c.res.Unchecked, 1) // its .mod went since the walk
+	}
+	return fs, e, checked && len(fs) == 0
 }
 
 func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
@@ -177,7 +235,7 @@ func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
 		fs = append(fs, c.found(moduleZipCorrupt, finding.Error, fmt.Sprintf("%s.zip: %v", v.escVersion, err), nil)...)
 	default:
 		defer zf.Close()
-		h, n, err := hashZip(z)
+		h, n, err := hashZip(c.ctx, z)
 		atomic.AddInt64(&c.res.HashedBytes, n)
 		switch {
 		case err != nil:
@@ -190,13 +248,16 @@ func (c *checker) hash(dlfd int, t *tree, e Entry) ([]Finding, Entry, bool) {
 	}
 	if t != nil {
 		atomic.AddInt64(&c.res.HashedBytes, t.bytes)
-		h, err := hashTree(c.root, v, t)
+		h, err := hashTree(c.ctx, c.root, v, t)
 		switch {
 		case err != nil:
 			fs = append(fs, c.found(moduleUnreadable, finding.Error, err.Error(), nil)...)
 		case h != want:
 			fs = append(fs, c.modified(h, want, from, t, z, zipOK)...)
 		}
+	}
+	if c.ctx.Err() != nil {
+		return nil, e, false // stopped part-way: no verdict, the next run hashes it
 	}
 	return fs, e, len(fs) == 0
 }
@@ -208,7 +269,7 @@ func (c *checker) modified(got, want, from string, t *tree, z *zip.Reader, zipOK
 	if !zipOK {
 		return c.found(moduleModified, finding.Error, detail+" (no good .zip to name the files that differ)", nil)
 	}
-	files, err := differing(c.root, c.v, t, z)
+	files, err := differing(c.ctx, c.root, c.v, t, z)
 	if err != nil {
 		return c.found(moduleModified, finding.Error, fmt.Sprintf("%s (comparing with the .zip: %v)", detail, err), nil)
 	}

@@ -250,16 +250,27 @@ func TestBusyLeftForNextRun(t *testing.T) {
 }
 
 // TestBadlyEscapedName: a directory named like a module version that go
-// could not have made (an upper-case letter, which go escapes as !x) is a
-// MODULE_UNREADABLE finding naming it, not a crash or a guess.
+// could not have made (an upper-case letter, which go escapes as !x), and
+// a .mod of the same name, are one MODULE_UNREADABLE finding naming it,
+// not a crash or a guess, whose fix removes both.
 func TestBadlyEscapedName(t *testing.T) {
 	cache, _, _ := testenv.ModCache(t)
 	bad := "github.com/BurntSushi/toml@v1.6.0"
+	badMod := "cache/download/github.com/BurntSushi/toml/@v/v1.6.0.mod"
 	if err := os.MkdirAll(filepath.Join(cache, bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(cache, badMod)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cache, badMod), []byte("module github.com/BurntSushi/toml\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	res, fs := check(t, cache, Options{})
 	if len(fs) != 1 || fs[0].Code.String() != "MODULE_UNREADABLE" || fs[0].Path != bad || res.Hashed != nVersions {
 		t.Fatalf("want one MODULE_UNREADABLE for %s, got %+v (%+v)", bad, fs, res)
+	}
+	if !strings.Contains(fs[0].Fix, filepath.Join(cache, badMod)) || !strings.Contains(fs[0].Fix, filepath.Join(cache, bad)+" ") {
+		t.Errorf("the fix does not remove the directory and the .mod: %s", fs[0].Fix)
 	}
 }

@@ -13,7 +13,12 @@ type version struct {
 	escPath, escVersion string
 	path, ver           string // unescaped, as in go.sum and the zip's names
 	hasDir              bool   // the extracted directory exists
+	hasZip              bool   // the downloaded .zip exists
 }
+
+// modOnly: go keeps only the version's .mod (and perhaps its .info): it
+// needed the module's requirements for the module graph, not its code.
+func (v *version) modOnly() bool { return !v.hasDir && !v.hasZip }
 
 // parseVersion reads the escaped names go made; a name go could not have
 // made (bad escaping) is an error, never guessed at.
