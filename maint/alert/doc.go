@@ -11,6 +11,10 @@
 // gomaint-alert.service as an unprivileged user with network access, or by
 // a user-scope daemon itself) delivers each file, retrying with backoff
 // until the route's retry_for has passed, and removes it once delivered or
-// dropped. Delivery is at least once: every alert carries an ID, the same
+// dropped. Formats are in format.go, slack.go and alertmanager.go; one
+// attempt (Send) in http.go and exec.go; the retry rules in retry.go; two
+// senders on one spool never attempt one entry at once (claim.go); the
+// sender's counts, for the metrics, in counts.go. docs/alerts.md is the
+// user's reference. Delivery is at least once: every alert carries an ID, the same
 // for each attempt and route, so a receiver can drop repeats.
 package alert

@@ -118,10 +118,10 @@ cat > /etc/gomaint/gomaint.toml <<'EOF'
 			ww = &got[i]
 		}
 	}
-	if ww.Path != "/var/cache/go/build/ab" || ww.UID == nil || ww.UID.Name != "alice" || ww.Mode == nil || ww.Mode.Mode != "drwxrwxrwx" ||
+	if ww.Path != "/var/cache/go/build/ab" || ww.UID == nil || ww.UID.Name != "alice" || ww.Mode == nil || !strings.HasPrefix(ww.Mode.Mode, "drwxrwsrwx") || !strings.Contains(ww.Mode.ACL, "group:gocache:rwx") ||
 		ww.Mode.Group.Name != "gocache" || ww.Target != "build" || ww.Severity != "error" || !strings.Contains(ww.Fix, "chmod") || ww.Host == "" || ww.MachineID == "" {
 		b, _ := json.MarshalIndent(ww, "", "  ")
-		t.Errorf("the WORLD_WRITABLE alert lacks what an operator needs (path, alice, drwxrwxrwx gocache, fix, host):\n%s", b)
+		t.Errorf("the WORLD_WRITABLE alert lacks what an operator needs (path, alice, drwxrwsrwx gocache with its ACL, fix, host):\n%s", b)
 	}
 	// A restart does not fire again.
 	c.exec(time.Minute, "systemctl", "restart", "gomaint.service")
