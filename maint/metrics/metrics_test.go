@@ -685,3 +685,24 @@ func TestRulesOnFormatOutput(t *testing.T) {
 	}
 	run(t, pt, "test", "rules", p)
 }
+
+// TestFormatAlerts: the alert metrics appear with the routes' counts and
+// the spool, and not at all without routes.
+func TestFormatAlerts(t *testing.T) {
+	s := full()
+	_, _, ss := parse(t, format(t, s))
+	if m := find(ss, "gomaint_alert_spool_files", nil); len(m) != 0 {
+		t.Errorf("spool metric without alert routes: %v", m)
+	}
+	s.Alerts = &Alerts{Sent: map[string]map[string]int64{"pager": {"delivered": 3, "failed": 1, "dropped": 0}}, SpoolFiles: 2}
+	_, _, ss = parse(t, format(t, s))
+	if m := find(ss, "gomaint_alert_spool_files", nil); len(m) != 1 || m[0].value != "2" {
+		t.Errorf("gomaint_alert_spool_files = %v, want 2", m)
+	}
+	for outcome, want := range map[string]string{"delivered": "3", "failed": "1", "dropped": "0"} {
+		m := find(ss, "gomaint_alerts_sent_total", map[string]string{"route": "pager", "outcome": outcome})
+		if len(m) != 1 || m[0].value != want {
+			t.Errorf("gomaint_alerts_sent_total{route=pager,outcome=%s} = %v, want %s", outcome, m, want)
+		}
+	}
+}
