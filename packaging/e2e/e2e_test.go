@@ -180,7 +180,7 @@ func buildPackages(t *testing.T, repo, format string, versions ...string) func(t
 			got := <-done
 			r = &got
 			if r.err == nil {
-				t.Logf("phase build (%d %s packages, parallel to extract and boot): %v", len(r.paths), format, r.took.Round(100*time.Millisecond))
+				t.Logf("phase build (%s, versions %s, parallel to extract and boot): %v", format, strings.Join(versions, " "), r.took.Round(100*time.Millisecond))
 			}
 		}
 		if r.err != nil {
