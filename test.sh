@@ -63,9 +63,11 @@ for attempt in 1 2 3; do
   echo "test.sh: growth storm attempt $attempt missed its limit" >&2
 done
 [ -n "$storm_ok" ] || { echo "test.sh: growth storm failed three times" >&2; exit 1; }
-# End to end: build the .deb, install it in a booted Debian 12 container with
-# systemd as PID 1, and check units, journal, timer, tmpfiles and packaging.
-go test -tags e2e -count=1 -timeout 15m ./packaging/e2e/
+# End to end: build the .deb and the .rpm, install them (dpkg, Debian's rpm)
+# in booted Debian 12 and 13 containers with systemd 252 and 257 as PID 1,
+# and check units, journal, timer, tmpfiles and packaging. The timeout
+# leaves room for debootstrap of the four root file systems (cached a week).
+GOMAINT_E2E_SUITES=${GOMAINT_E2E_SUITES:-bookworm trixie} go test -tags e2e -count=1 -timeout 30m ./packaging/e2e/
 go run ./cmd/gomaint-bench -quick
 go run ./cmd/gomaint-bench -clean -quick
 go run ./cmd/gomaint-bench -daemon -quick

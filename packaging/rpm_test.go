@@ -72,6 +72,7 @@ func TestRPMScriptlets(t *testing.T) {
 		{post, "systemd-tmpfiles --create gomaint.conf"},
 		{preun, `if [ "$1" -eq 0 ]; then`},
 		{preun, "systemctl --no-reload disable --now gomaint.service gomaint-clean.timer"},
+		{preun, "systemctl reset-failed gomaint.service gomaint-clean.service gomaint-clean.timer"},
 		{postun, `if [ "$1" -ge 1 ]; then`},
 		{postun, "systemctl try-restart gomaint.service gomaint-clean.timer"},
 		{postun, "rm -rf /var/lib/gomaint /run/gomaint"},

@@ -47,36 +47,22 @@ const receiverAddr = "127.0.0.1:8099"
 //
 //	go test -tags e2e -count=1 -run TestAlerts -timeout 15m ./packaging/e2e/
 func TestAlerts(t *testing.T) {
-	testenv.Root(t)
-	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go"} {
-		testenv.Command(t, cmd)
-	}
-	repo := repoRoot(t)
-	dist := testenv.Dir(t)
-	deb, err := buildDeb(repo, dist, version1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	receiver := filepath.Join(dist, "receiver")
+	repo, goroot := prerequisites(t)
+	debs := buildPackages(t, repo, "deb", version1)
+	receiver := filepath.Join(testenv.Dir(t), "receiver")
 	testenv.Run(t, append(os.Environ(), "CGO_ENABLED=0"), filepath.Join(repo, "packaging", "e2e", "testdata", "receiver"), "go", "build", "-o", receiver, ".")
-	goroot := strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
-	c := boot(t, rootfsTarball(t), []string{goroot + ":" + goHost}, nil)
-	inbox := filepath.Join(c.root, "root", "e2e")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{deb, receiver} {
-		testenv.Run(t, nil, "", "cp", f, inbox)
-	}
+	c := boot(t, rootfsTarball(t, baseSuite), []string{goroot + ":" + goHost}, nil)
+	deb := c.put(t, append(debs(t), receiver)...)[0]
+	c.logOnFailure(t)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("at the end of the failed test:\n%s\n%s\n%s", c.out("systemctl", "status", "--no-pager", "-n", "20", "gomaint-alert.service", "gomaint-alert.path", "receiver.service"),
+			t.Logf("the alert units and spool:\n%s\n%s\n%s", c.out("systemctl", "status", "--no-pager", "-n", "20", "gomaint-alert.service", "gomaint-alert.path", "receiver.service"),
 				c.out("gomaint", "alert", "list", "--system"), c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "40", "GOMAINT_EVENT=alert"))
 		}
 	})
 	// The receiver refuses the first attempt: the first alert arrives by a retry.
 	c.run(t, "systemd-run", "--unit=receiver", "/root/e2e/receiver", "-listen", receiverAddr, "-out", "/root/e2e/received.jsonl", "-fail", "1")
-	if out, code, err := c.exec(3*time.Minute, "dpkg", "-i", "/root/e2e/"+filepath.Base(deb)); code != 0 || err != nil {
+	if out, code, err := c.exec(3*time.Minute, "dpkg", "-i", deb); code != 0 || err != nil {
 		t.Fatalf("dpkg -i: exit %d %v\n%s", code, err, out)
 	}
 	c.sh(t, `printf '%s\n' 'http://`+receiverAddr+`/hook' > /etc/gomaint/hook.url

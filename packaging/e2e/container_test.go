@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,23 +31,60 @@ import (
 // It is on persistent storage (not /tmp), like testenv's directories.
 const cacheDir = "/var/cache/gomaint-test"
 
-// The root file system: Debian 12, minbase plus what a booted systemd with
+// The root file systems: Debian minbase plus what a booted systemd with
 // user managers needs (real-systemd.md). Changing the list changes the name
 // of the cached tarball, so a stale one is never used.
-var (
-	suite    = "bookworm"
-	includes = []string{"systemd", "systemd-sysv", "dbus", "libpam-systemd", "procps", "acl"}
-)
+var includes = []string{"systemd", "systemd-sysv", "dbus", "libpam-systemd", "procps", "acl"}
+
+// The Debian releases whose systemd the package must work with, oldest
+// first: Debian 12 (systemd 252) and Debian 13 (systemd 257).
+var knownSuites = []string{"bookworm", "trixie"}
+
+// baseSuite is the release of the tests whose subject is not systemd's
+// version (TestDefaults, TestDebianGOROOT and TestWatchLifecycle): two of
+// them install Debian 12 packages that the host's apt fetches.
+const baseSuite = "bookworm"
+
+// suites returns the releases GOMAINT_E2E_SUITES names, separated by
+// spaces; every known one when it is unset.
+func suites(t *testing.T) []string {
+	t.Helper()
+	v, ok := os.LookupEnv("GOMAINT_E2E_SUITES")
+	if !ok {
+		return knownSuites
+	}
+	names := strings.Fields(v)
+	if len(names) == 0 {
+		t.Fatalf("GOMAINT_E2E_SUITES is empty: name one or more of %q, or unset it for all", knownSuites)
+	}
+	for _, n := range names {
+		if !slices.Contains(knownSuites, n) {
+			t.Fatalf("GOMAINT_E2E_SUITES=%q: unknown suite %q; use some of %q", v, n, knownSuites)
+		}
+	}
+	return names
+}
+
+// forEachSuite runs test once for each selected release, as a subtest
+// named for it, one after the other.
+func forEachSuite(t *testing.T, test func(t *testing.T, suite string)) {
+	for _, s := range suites(t) {
+		t.Run(s, func(t *testing.T) { test(t, s) })
+	}
+}
 
 // tarballMaxAge: an older cached root file system is rebuilt, so the
 // container follows Debian's point releases and security updates.
 const tarballMaxAge = 7 * 24 * time.Hour
 
-// rootfsTarball returns a tarball of a debootstrapped Debian root file
-// system, building it (about a minute) when no fresh one is cached.
-func rootfsTarball(t *testing.T) string {
+// rootfsTarball returns a tarball of a debootstrapped root file system of
+// a Debian release, with the packages extra besides the usual ones,
+// building it (a minute or two) when no fresh one is cached. Each suite and
+// list of packages has its own tarball.
+func rootfsTarball(t *testing.T, suite string, extra ...string) string {
 	t.Helper()
-	sum := sha256.Sum256([]byte(suite + " minbase " + strings.Join(includes, ",")))
+	pkgs := append(slices.Clone(includes), extra...)
+	sum := sha256.Sum256([]byte(suite + " minbase " + strings.Join(pkgs, ",")))
 	tarball := filepath.Join(cacheDir, fmt.Sprintf("rootfs-%s-%s.tar", suite, hex.EncodeToString(sum[:4])))
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -75,7 +114,7 @@ func rootfsTarball(t *testing.T) string {
 	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--variant=minbase", "--include=" + strings.Join(includes, ","), suite, root}
+	args := []string{"--variant=minbase", "--include=" + strings.Join(pkgs, ","), suite, root}
 	if m := os.Getenv("GOMAINT_E2E_MIRROR"); m != "" {
 		args = append(args, m)
 	}
@@ -240,6 +279,56 @@ func boot(t *testing.T, tarball string, binds []string, prepare func(root string
 	}
 	t.Logf("phase boot: %v (%s)", time.Since(start).Round(10*time.Millisecond), state)
 	return c
+}
+
+// prerequisites fails (or skips, outside CI) the test without root or a
+// command that booting a container and building packages need, and
+// returns the repository's root and the host's GOROOT, which containers
+// get at goHost.
+func prerequisites(t *testing.T, commands ...string) (repo, goroot string) {
+	t.Helper()
+	testenv.Root(t)
+	testenv.Need(t, runtime.GOOS == "linux", "linux")
+	for _, cmd := range append([]string{"systemd-nspawn", "nsenter", "tar", "go"}, commands...) {
+		testenv.Command(t, cmd)
+	}
+	repo = repoRoot(t)
+	return repo, strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
+}
+
+// logOnFailure has a failed test log, at its end, the state of gomaint's
+// units and its last lines in the journal.
+func (c *container) logOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("container state at the end of the failed test:\n%s\n%s\n%s",
+				c.out("systemctl", "--failed", "--no-pager"),
+				c.out("systemctl", "status", "--no-pager", "-n", "0", "gomaint.service", "gomaint-clean.service", "gomaint-clean.timer"),
+				c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "60", "SYSLOG_IDENTIFIER=gomaint"))
+		}
+	})
+}
+
+// put copies files of the host into the container's /root/e2e and
+// returns their paths in the container.
+func (c *container) put(t *testing.T, files ...string) []string {
+	t.Helper()
+	inbox := filepath.Join(c.root, "root", "e2e")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(inbox, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, "/root/e2e/"+filepath.Base(f))
+	}
+	return paths
 }
 
 // childNamed returns the pid of a child of parent whose command is name.

@@ -23,28 +23,18 @@ import (
 //
 //	go test -tags e2e -count=1 -run TestDefaults -timeout 15m ./packaging/e2e/
 func TestDefaults(t *testing.T) {
-	testenv.Root(t)
-	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go", "apt-get"} {
-		testenv.Command(t, cmd)
-	}
-	repo := repoRoot(t)
-	goroot := strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
+	repo, goroot := prerequisites(t, "apt-get")
 	dist := testenv.Dir(t)
-	deb, err := buildDeb(repo, dist, version1)
+	deb, err := buildPackage(repo, dist, "deb", version1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Debian's node exporter, fetched by the host's apt (the container
 	// has no package lists): the package and the one dependency minbase lacks.
 	testenv.Run(t, os.Environ(), dist, "apt-get", "download", "prometheus-node-exporter", "adduser")
-	c := boot(t, rootfsTarball(t), []string{goroot + ":" + goHost}, nil)
-	if err := os.MkdirAll(filepath.Join(c.root, "root", "e2e"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c := boot(t, rootfsTarball(t, baseSuite), []string{goroot + ":" + goHost}, nil)
 	debs, _ := filepath.Glob(filepath.Join(dist, "*.deb"))
-	for _, d := range debs {
-		testenv.Run(t, nil, "", "cp", d, filepath.Join(c.root, "root", "e2e"))
-	}
+	c.put(t, debs...)
 	// Go where a distribution's package puts it: go in PATH, nothing set.
 	c.sh(t, `ln -sfn `+goHost+` `+goRoot+` && ln -sf `+goRoot+`/bin/go /usr/bin/go`)
 	if out, code, err := c.exec(3*time.Minute, "dpkg", "-i", "/root/e2e/"+filepath.Base(deb)); code != 0 || err != nil {

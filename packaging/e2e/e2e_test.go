@@ -1,20 +1,29 @@
 //go:build e2e
 
-// Package e2e installs the built .deb in a booted Debian 12 (systemd as
+// Package e2e installs the built packages in a booted Debian (systemd as
 // PID 1 in systemd-nspawn, see ../shared/docs/real-systemd.md) and checks
-// what a user of the package meets: the units, the journal, the timer,
-// systemd-tmpfiles, a lingering user's service, upgrades and removal.
+// what a user of them meets: the units, the journal, the timer,
+// systemd-tmpfiles, a lingering user's service, upgrades and removal; the
+// .deb with dpkg, the .rpm with Debian's rpm, whose scriptlets then run
+// against systemd as on an rpm distribution.
+//
+// TestDebianPackage and TestRPMPackage run once for each release that
+// GOMAINT_E2E_SUITES names (separated by spaces; unset: all of them,
+// "bookworm trixie", for systemd 252 and 257). The other tests boot
+// Debian 12 (baseSuite).
 //
 // It needs root, systemd-nspawn (systemd-container), nsenter, tar, go and,
-// once per week, debootstrap with access to Debian's mirror. Run it with
+// once per week and root file system, debootstrap with access to Debian's
+// mirror. Run it with
 //
-//	go test -tags e2e -count=1 -timeout 15m ./packaging/e2e/
+//	go test -tags e2e -count=1 -timeout 30m ./packaging/e2e/
 //
-// One container boots per run (about a second from the cached root file
-// system); the subtests run in order against it, each building on what the
-// previous ones left: install without Go first, then Go arrives, ..., purge
-// last. So run the whole test: -run with one subtest is not supported.
-// GOMAINT_E2E_MIRROR names another Debian mirror for debootstrap.
+// One container boots per test and release (about a second from the
+// cached root file system); the subtests run in order against it, each
+// building on what the previous ones left: install without Go first, then
+// Go arrives, ..., purge last. So run a whole test: -run with one subtest
+// is not supported. GOMAINT_E2E_MIRROR names another Debian mirror for
+// debootstrap.
 package e2e
 
 import (
@@ -101,83 +110,31 @@ kind = "mod"
 const mib = 1 << 20
 
 func TestDebianPackage(t *testing.T) {
-	testenv.Root(t)
-	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go"} {
-		testenv.Command(t, cmd)
-	}
-	testenv.Need(t, runtime.GOOS == "linux", "linux")
-	repo := repoRoot(t)
-	_, err := os.Stat(filepath.Join(repo, "packaging", "build.sh"))
-	testenv.Need(t, err == nil, "packaging/build.sh (builds the .deb)")
-	goroot := strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
-	dist := testenv.Dir(t) // the test's packages, not dist/ of the checkout
+	repo, goroot := prerequisites(t)
+	built := buildPackages(t, repo, "deb", version1, version2)
+	forEachSuite(t, func(t *testing.T, suite string) {
+		c := boot(t, rootfsTarball(t, suite), []string{goroot + ":" + goHost}, nil)
+		debs := c.put(t, built(t)...)
+		c.logOnFailure(t)
 
-	// The packages build while the container boots.
-	type result struct {
-		debs []string
-		took time.Duration
-		err  error
-	}
-	built := make(chan result, 1)
-	go func() {
-		start := time.Now()
-		var r result
-		for _, v := range []string{version1, version2} {
-			deb, err := buildDeb(repo, dist, v)
-			if err != nil {
-				r.err = err
-				break
-			}
-			r.debs = append(r.debs, deb)
+		t.Run("install without Go", func(t *testing.T) { testInstallWithoutGo(t, c, debs[0]) })
+		if st, _, _ := c.exec(10*time.Second, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}", "gomaint"); !strings.HasPrefix(st, "ii") {
+			t.Fatalf("the package is not installed (dpkg-query: %q): nothing else can be tested", st)
 		}
-		r.took = time.Since(start)
-		built <- r
-	}()
-	tarball := rootfsTarball(t)
-	c := boot(t, tarball, []string{goroot + ":" + goHost}, nil)
-	r := <-built
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	t.Logf("phase build (2 packages, parallel to extract and boot): %v", r.took.Round(100*time.Millisecond))
-	if err := os.MkdirAll(filepath.Join(c.root, "root", "e2e"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	debs := make([]string, len(r.debs))
-	for i, d := range r.debs {
-		debs[i] = "/root/e2e/" + filepath.Base(d)
-		b, err := os.ReadFile(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(c.root, debs[i]), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("container state at the end of the failed test:\n%s\n%s\n%s",
-				c.out("systemctl", "--failed", "--no-pager"),
-				c.out("systemctl", "status", "--no-pager", "-n", "0", "gomaint.service", "gomaint-clean.service", "gomaint-clean.timer"),
-				c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "60", "SYSLOG_IDENTIFIER=gomaint"))
-		}
+		t.Run("units verify", func(t *testing.T) { testUnitsVerify(t, c) })
+		t.Run("exposure as README says", func(t *testing.T) { testExposure(t, c, repo) })
+		t.Run("service starts once Go is there", func(t *testing.T) { testStart(t, c) })
+		t.Run("ready event", func(t *testing.T) { testReadyEvent(t, c) })
+		t.Run("volatile finding", func(t *testing.T) { testVolatileFinding(t, c) })
+		t.Run("catalog", func(t *testing.T) { testCatalog(t, c, repo, journal.Ready, codeType(t, "CACHE_VOLATILE")) })
+		t.Run("clean timer", func(t *testing.T) { testTimer(t, c) })
+		t.Run("clean trims an over-limit cache", func(t *testing.T) { testCleanTrims(t, c) })
+		t.Run("GOROOT moved away", func(t *testing.T) { testGorootMissing(t, c) })
+		t.Run("tmpfiles clean keeps caches", func(t *testing.T) { testTmpfiles(t, c) })
+		t.Run("lingering user service", func(t *testing.T) { testUserService(t, c) })
+		t.Run("reinstall and upgrade keep the config", func(t *testing.T) { testUpgrade(t, c, debs) })
+		t.Run("remove and purge keep caches", func(t *testing.T) { testRemovePurge(t, c) })
 	})
-
-	t.Run("install without Go", func(t *testing.T) { testInstallWithoutGo(t, c, debs[0]) })
-	if st, _, _ := c.exec(10*time.Second, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}", "gomaint"); !strings.HasPrefix(st, "ii") {
-		t.Fatalf("the package is not installed (dpkg-query: %q): nothing else can be tested", st)
-	}
-	t.Run("service starts once Go is there", func(t *testing.T) { testStart(t, c) })
-	t.Run("ready event", func(t *testing.T) { testReadyEvent(t, c) })
-	t.Run("volatile finding", func(t *testing.T) { testVolatileFinding(t, c) })
-	t.Run("catalog", func(t *testing.T) { testCatalog(t, c, repo) })
-	t.Run("clean timer", func(t *testing.T) { testTimer(t, c) })
-	t.Run("clean trims an over-limit cache", func(t *testing.T) { testCleanTrims(t, c) })
-	t.Run("GOROOT moved away", func(t *testing.T) { testGorootMissing(t, c) })
-	t.Run("tmpfiles clean keeps caches", func(t *testing.T) { testTmpfiles(t, c) })
-	t.Run("lingering user service", func(t *testing.T) { testUserService(t, c) })
-	t.Run("reinstall and upgrade keep the config", func(t *testing.T) { testUpgrade(t, c, debs) })
-	t.Run("remove and purge keep caches", func(t *testing.T) { testRemovePurge(t, c) })
 }
 
 func repoRoot(t *testing.T) string {
@@ -191,28 +148,70 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// buildDeb runs `packaging/build.sh deb ARCH` with GOMAINT_VERSION and
-// GOMAINT_DIST set and returns the path it prints.
-func buildDeb(repo, dist, version string) (string, error) {
-	cmd := exec.Command("bash", "packaging/build.sh", "deb", runtime.GOARCH)
+// buildPackages starts building a package of format (deb or rpm) for each
+// version, in the background while containers boot, and returns what
+// waits for them: their paths, in the order of versions.
+func buildPackages(t *testing.T, repo, format string, versions ...string) func(t *testing.T) []string {
+	dist := testenv.Dir(t) // the test's packages, not dist/ of the checkout
+	type result struct {
+		paths []string
+		took  time.Duration
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		var r result
+		for _, v := range versions {
+			p, err := buildPackage(repo, dist, format, v)
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.paths = append(r.paths, p)
+		}
+		r.took = time.Since(start)
+		done <- r
+	}()
+	var r *result
+	return func(t *testing.T) []string {
+		t.Helper()
+		if r == nil {
+			got := <-done
+			r = &got
+			if r.err == nil {
+				t.Logf("phase build (%s, versions %s, parallel to extract and boot): %v", format, strings.Join(versions, " "), r.took.Round(100*time.Millisecond))
+			}
+		}
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.paths
+	}
+}
+
+// buildPackage runs `packaging/build.sh FORMAT ARCH` with GOMAINT_VERSION
+// and GOMAINT_DIST set and returns the path it prints.
+func buildPackage(repo, dist, format, version string) (string, error) {
+	cmd := exec.Command("bash", "packaging/build.sh", format, runtime.GOARCH)
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GOMAINT_VERSION="+version, "GOMAINT_DIST="+dist)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("GOMAINT_VERSION=%s packaging/build.sh deb %s: %v\nstdout:\n%s\nstderr:\n%s",
-			version, runtime.GOARCH, err, tail(stdout.String(), 20), tail(stderr.String(), 40))
+		return "", fmt.Errorf("GOMAINT_VERSION=%s packaging/build.sh %s %s: %v\nstdout:\n%s\nstderr:\n%s",
+			version, format, runtime.GOARCH, err, tail(stdout.String(), 20), tail(stderr.String(), 40))
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	deb := strings.TrimSpace(lines[len(lines)-1])
-	if deb != "" && !filepath.IsAbs(deb) {
-		deb = filepath.Join(repo, deb)
+	p := strings.TrimSpace(lines[len(lines)-1])
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(repo, p)
 	}
-	if st, err := os.Stat(deb); err != nil || !strings.HasSuffix(deb, ".deb") || st.Size() == 0 {
-		return "", fmt.Errorf("packaging/build.sh deb %s (GOMAINT_VERSION=%s) printed %q as its last stdout line, not the path of a .deb: %v\nstderr:\n%s",
-			runtime.GOARCH, version, deb, err, tail(stderr.String(), 20))
+	if st, err := os.Stat(p); err != nil || !strings.HasSuffix(p, "."+format) || st.Size() == 0 {
+		return "", fmt.Errorf("packaging/build.sh %s %s (GOMAINT_VERSION=%s) printed %q as its last stdout line, not the path of a .%s: %v\nstderr:\n%s",
+			format, runtime.GOARCH, version, p, format, err, tail(stderr.String(), 20))
 	}
-	return deb, nil
+	return p, nil
 }
 
 // settle waits until a unit is neither activating nor deactivating (nor
@@ -474,8 +473,10 @@ func catalogSubject(t *testing.T, repo, id string) string {
 	return ""
 }
 
-func testCatalog(t *testing.T, c *container, repo string) {
-	for _, typ := range []journal.Type{journal.Ready, codeType(t, "CACHE_VOLATILE")} {
+// testCatalog checks that journalctl -x explains events of each type
+// (the journal has one of each) with gomaint's catalog.
+func testCatalog(t *testing.T, c *container, repo string, types ...journal.Type) {
+	for _, typ := range types {
 		subject := catalogSubject(t, repo, typ.ID)
 		out := c.run(t, "journalctl", "--no-pager", "-x", "-n", "5", "MESSAGE_ID="+typ.ID)
 		if !strings.Contains(out, subject) || !strings.Contains(out, "Defined-By: gomaint") {

@@ -37,7 +37,7 @@ func TestDebianGOROOT(t *testing.T) {
 		testenv.Command(t, cmd)
 	}
 	dist := testenv.Dir(t)
-	deb, err := buildDeb(repoRoot(t), dist, version1)
+	deb, err := buildPackage(repoRoot(t), dist, "deb", version1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,15 +46,9 @@ func TestDebianGOROOT(t *testing.T) {
 	start := time.Now()
 	testenv.Run(t, os.Environ(), dist, "apt-get", "download", "golang-go", "golang-src", debianGoPkg, "golang-1.19-src")
 	t.Logf("phase apt-get download: %v", time.Since(start).Round(100*time.Millisecond))
-	c := boot(t, rootfsTarball(t), nil, nil)
-	inbox := filepath.Join(c.root, "root", "e2e")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c := boot(t, rootfsTarball(t, baseSuite), nil, nil)
 	debs, _ := filepath.Glob(filepath.Join(dist, "*.deb"))
-	for _, d := range debs {
-		testenv.Run(t, nil, "", "cp", d, inbox)
-	}
+	c.put(t, debs...)
 	start = time.Now()
 	if out, code, err := c.exec(3*time.Minute, "sh", "-c", "dpkg -i /root/e2e/*.deb"); code != 0 || err != nil {
 		t.Fatalf("dpkg -i %s and Debian's Go: exit %d %v\n%s", filepath.Base(deb), code, err, out)

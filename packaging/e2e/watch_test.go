@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/journal"
-	"github.com/gomaint/gomaint/maint/testenv"
 )
 
 // watchConfig: one watched build cache that does not exist when the
@@ -48,23 +47,10 @@ const (
 // (LimitNOFILE) and inotify watches used up in the daemon's own user
 // namespace.
 func TestWatchLifecycle(t *testing.T) {
-	testenv.Root(t)
-	for _, cmd := range []string{"systemd-nspawn", "nsenter", "tar", "go"} {
-		testenv.Command(t, cmd)
-	}
-	repo := repoRoot(t)
-	goroot := strings.TrimSpace(testenv.Run(t, os.Environ(), repo, "go", "env", "GOROOT"))
-	built := make(chan error, 1)
-	var deb string
-	go func() {
-		var err error
-		deb, err = buildDeb(repo, testenv.Dir(t), version1)
-		built <- err
-	}()
-	c := boot(t, rootfsTarball(t), []string{goroot + ":" + goHost}, nil)
-	if err := <-built; err != nil {
-		t.Fatal(err)
-	}
+	repo, goroot := prerequisites(t)
+	built := buildPackages(t, repo, "deb", version1)
+	c := boot(t, rootfsTarball(t, baseSuite), []string{goroot + ":" + goHost}, nil)
+	deb := c.put(t, built(t)...)[0]
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("at the end of the failed test:\n%s\n%s\n%s", c.out("systemctl", "status", "--no-pager", "-n", "0", "gomaint.service"),
@@ -72,15 +58,8 @@ func TestWatchLifecycle(t *testing.T) {
 				c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "60", "SYSLOG_IDENTIFIER=gomaint"))
 		}
 	})
-	data, err := os.ReadFile(deb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(c.root, "root", filepath.Base(deb)), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	c.sh(t, `ln -sfn `+goHost+` `+goRoot)
-	c.runT(t, 3*time.Minute, "dpkg", "-i", "/root/"+filepath.Base(deb))
+	c.runT(t, 3*time.Minute, "dpkg", "-i", deb)
 	if err := os.WriteFile(filepath.Join(c.root, "etc/gomaint/gomaint.toml"), []byte(watchConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
