@@ -56,8 +56,17 @@ func writeAtomic(dir, name string, data []byte, perm uint32, gid int) (err error
 		}
 	}()
 	if gid >= 0 {
-		if err := unix.Fchown(fd, -1, gid); err != nil {
-			return fmt.Errorf("chgrp %d: %w", gid, err)
+		// In a setgid directory of that group the file has it already, and
+		// a sandbox that denies chown (SystemCallFilter=~@privileged, as
+		// gomaint-alert.service has) must not stop the write.
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fmt.Errorf("stat the temporary file: %w", err)
+		}
+		if int(st.Gid) != gid {
+			if err := unix.Fchown(fd, -1, gid); err != nil {
+				return fmt.Errorf("chgrp %d: %w", gid, err)
+			}
 		}
 	}
 	if err := unix.Fchmod(fd, perm); err != nil {

@@ -60,6 +60,7 @@ func TestAlerts(t *testing.T) {
 				c.out("gomaint", "alert", "list", "--system"), c.out("journalctl", "--no-pager", "-o", "short-precise", "-n", "40", "GOMAINT_EVENT=alert"))
 		}
 	})
+	c.run(t, "chmod", "0755", "/root/e2e/receiver")
 	// The receiver refuses the first attempt: the first alert arrives by a retry.
 	c.run(t, "systemd-run", "--unit=receiver", "/root/e2e/receiver", "-listen", receiverAddr, "-out", "/root/e2e/received.jsonl", "-fail", "1")
 	if out, code, err := c.exec(3*time.Minute, "dpkg", "-i", deb); code != 0 || err != nil {
@@ -78,6 +79,20 @@ cat > /etc/gomaint/gomaint.toml <<'EOF'
 	got := waitReceived(t, c, 90*time.Second, func(as []alert.Alert) bool { return count(as, "GOROOT_MISSING", alert.Firing) > 0 })
 	if n := count(got, "GOROOT_MISSING", alert.Firing); n != 1 {
 		t.Errorf("GOROOT_MISSING delivered %d times, want once (the receiver refused the first attempt)", n)
+	}
+	// The run ends once the spool is empty, and without an error: it could
+	// write the failed attempt back to the spool (its sandbox denies chown).
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		p := c.show(t, "gomaint-alert.service", "ActiveState", "ExecMainStatus")
+		if p["ActiveState"] != "activating" {
+			if p["ExecMainStatus"] != "0" {
+				t.Errorf("gomaint-alert.service exited %s after delivering:\n%s", p["ExecMainStatus"], c.out("journalctl", "--no-pager", "-u", "gomaint-alert.service"))
+			}
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("gomaint-alert.service still running 30s after the spool was delivered")
+		}
 	}
 	if es := c.journal(t, "GOMAINT_EVENT=alert", "GOMAINT_OUTCOME=delivered", "_SYSTEMD_UNIT=gomaint-alert.service"); len(es) == 0 {
 		t.Errorf("no delivered event from gomaint-alert.service in the journal")
