@@ -14,7 +14,7 @@ import (
 // differ from its baseline. It is a goroot event too.
 var Modified = finding.Declare(finding.Decl{Name: "GOROOT_MODIFIED", Lowest: finding.Error, Highest: finding.Error,
 	ID: "9ce0611457f545ecac41ac1fbc07e6f0", Event: "goroot", MachineWide: true,
-	Summary: "files of GOROOT were changed, added or removed since its baseline (dpkg's md5sums, or the one gomaint recorded)"})
+	Summary: "files of GOROOT were changed, added or removed since its baseline (dpkg's md5sums, rpm's database, or the one gomaint recorded)"})
 
 // Baselines a GOROOT is verified against.
 const (
@@ -25,8 +25,8 @@ const (
 // Verification is the outcome of verifying every file of a GOROOT.
 type Verification struct {
 	Path string `json:"path"`
-	// Baseline is BaselineDpkg or BaselineRecords; Packages are the
-	// packages whose md5sums were used, File the recorded baseline.
+	// Baseline is BaselineDpkg, BaselineRPM or BaselineRecords; Packages
+	// are the packages whose checksums were used, File the recorded baseline.
 	Baseline string   `json:"baseline"`
 	Packages []string `json:"packages,omitempty"`
 	File     string   `json:"file,omitempty"`
@@ -122,7 +122,8 @@ func shown(rel string, kind byte) string {
 }
 
 // Verify checks every file of the GOROOT at path against its baseline:
-// dpkg's md5sums when a Debian package installed it, else the baseline
+// dpkg's md5sums when a Debian package installed it, `rpm -V` when an rpm
+// did, else the baseline
 // `check goroot --record` wrote into one of stateDirs (the first that has
 // one). The errors *NoBaselineError and *StaleBaselineError say there is
 // nothing to verify against; other errors, that it could not be read.
@@ -134,6 +135,11 @@ func Verify(ctx context.Context, path string, stateDirs []string) (Verification,
 	}
 	if len(pkgs) > 0 {
 		return verifyDpkg(ctx, path)
+	}
+	if pkgs, err = rpmOwners(ctx, path); err != nil {
+		return Verification{}, err
+	} else if len(pkgs) > 0 {
+		return verifyRPM(ctx, path, pkgs)
 	}
 	return verifyRecorded(ctx, path, stateDirs)
 }
