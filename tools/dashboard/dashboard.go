@@ -113,6 +113,14 @@ func build() (dashboard.Dashboard, error) {
 		Refresh("1m").
 		Time("now-24h", "now").
 		Timezone(common.TimeZoneBrowser).
+		// Grafana's built-in annotations and alerts, which every dashboard
+		// Grafana saves has.
+		Annotation(dashboard.NewAnnotationQueryBuilder().
+			Name("Annotations & Alerts").
+			Datasource(common.DataSourceRef{Type: cog.ToPtr("grafana"), Uid: cog.ToPtr("-- Grafana --")}).
+			Type("dashboard").BuiltIn(1).
+			Enable(true).Hide(true).
+			IconColor("rgba(0, 211, 255, 1)")).
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").
 			Label("Data source").
 			Type("prometheus")).
