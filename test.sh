@@ -15,7 +15,8 @@ command -v journalctl >/dev/null || need_pkgs+=(systemd)
 command -v find >/dev/null || need_pkgs+=(findutils)
 command -v setfacl >/dev/null || need_pkgs+=(acl)
 command -v gdu >/dev/null || need_pkgs+=(gdu)
-command -v promtool >/dev/null || need_pkgs+=(prometheus)          # promtool checks the alerting rules
+command -v promtool >/dev/null || need_pkgs+=(prometheus)          # promtool checks the alerting rules; the dashboard's pipeline test runs prometheus
+command -v prometheus-node-exporter >/dev/null || need_pkgs+=(prometheus-node-exporter) # ... scraping gomaint.prom through node_exporter
 command -v prometheus-alertmanager >/dev/null || need_pkgs+=(prometheus-alertmanager) # alerts sent to a real Alertmanager, queried with its amtool
 command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container) # end-to-end: a booted Debian
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
@@ -33,7 +34,20 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
   echo "test.sh: installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Installing prometheus or prometheus-node-exporter would start their
+  # services on the standard ports; the tests start their own on free
+  # ports. A policy-rc.d that denies every start (unless the machine has
+  # one already) keeps the install from starting anything.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# test.sh: no service starts while it installs packages\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  else
+    policy=
+  fi
   apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null; }
+  if [ -n "$policy" ]; then rm -f "$policy"; trap - EXIT; fi
 fi
 if [ "$(id -u)" -ne 0 ]; then
   msg="test.sh: not root: the tests that need root (mounts, chown, other users) cannot run"
@@ -47,6 +61,10 @@ go vet ./...
 go vet -tags e2e ./packaging/e2e/
 go vet -tags storm ./maint/daemon/
 go test -race -count=1 ./...
+# The Grafana dashboard's generator and its tests (the committed JSON, every
+# query against what maint/metrics writes, the real daemon -> node_exporter
+# -> prometheus pipeline) are a module of their own, which ./... does not enter.
+(cd tools/dashboard && go vet ./... && go test -race -count=1 ./...)
 # The fuzz targets on new inputs (their seed corpora in testdata/fuzz ran
 # above, with everything they have found). A count, not a duration: go1.26's
 # fuzz coordinator can fail a duration run at its deadline with "context

@@ -36,6 +36,8 @@ var shipped = map[string]string{
 	"/usr/lib/systemd/catalog/gomaint.catalog":                      "units/gomaint.catalog",
 	"/usr/share/gomaint/profile.d/gomaint-shared-cache.sh":          "units/profile.d/gomaint-shared-cache.sh",
 	"/usr/share/gomaint/environment.d/60-gomaint-shared-cache.conf": "units/environment.d/60-gomaint-shared-cache.conf",
+	"/usr/share/gomaint/grafana/gomaint.json":                       "packaging/grafana/gomaint.json",
+	"/usr/share/gomaint/prometheus/gomaint.rules.yml":               "packaging/prometheus/gomaint.rules.yml",
 	"/etc/gomaint/gomaint.toml":                                     "packaging/gomaint.toml",
 	"/usr/share/bash-completion/completions/gomaint":                "packaging/completion/gomaint.bash",
 	"/usr/share/doc/gomaint/README.md":                              "README.md",

@@ -1,5 +1,6 @@
-// The build tools live in their own module, tools/go.mod, so that whoever
-// imports or audits gomaint sees only what the binary uses.
+// The build tools live in their own modules, tools/go.mod (nfpm) and
+// tools/dashboard/go.mod (the dashboard's generator and tests), so that
+// whoever imports or audits gomaint sees only what the binary uses.
 
 package packaging
 
@@ -19,8 +20,14 @@ func TestProductModuleHasNoBuildTools(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -m all: %v\n%s", err, stderr)
 	}
-	if strings.Contains(out, "goreleaser/nfpm") {
-		t.Errorf("gomaint's go.mod pulls in nfpm: build tools belong in tools/go.mod\n%s", out)
+	for mod, home := range map[string]string{
+		"goreleaser/nfpm":                  "tools/go.mod",
+		"grafana/grafana-foundation-sdk":   "tools/dashboard/go.mod",
+		"github.com/prometheus/prometheus": "tools/dashboard/go.mod",
+	} {
+		if strings.Contains(out, mod) {
+			t.Errorf("gomaint's go.mod pulls in %s: build and test tools belong in %s\n%s", mod, home, out)
+		}
 	}
 	if tools := modTools(t, "../go.mod"); len(tools) != 0 {
 		t.Errorf("gomaint's go.mod has tool directives %q: they belong in tools/go.mod", tools)

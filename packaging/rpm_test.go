@@ -28,7 +28,7 @@ func TestRPM(t *testing.T) {
 				files[f[0]] = f[1]
 			}
 			listed := must(t, "rpm", "-qp", "--list", rpm)
-			for _, p := range append(keys(merge(shipped, shippedRPM)), "/usr/bin/gomaint", "/usr/share/man/man8/gomaint.8.gz", "/etc/gomaint") {
+			for _, p := range append(keys(merge(shipped, shippedRPM)), "/usr/bin/gomaint", "/usr/share/man/man8/gomaint.8.gz", "/etc/gomaint", "/usr/share/gomaint/grafana", "/usr/share/gomaint/prometheus") {
 				if !strings.Contains(listed, p+"\n") {
 					t.Errorf("rpm --list lacks %s", p)
 				}
@@ -39,6 +39,8 @@ func TestRPM(t *testing.T) {
 				"/usr/share/man/man8/gomaint.8.gz":      "d|-rw-r--r--|root:root", // %doc
 				"/usr/share/licenses/gomaint/copyright": "l|-rw-r--r--|root:root", // %license
 				"/etc/gomaint":                          "|drwxr-xr-x|root:root",  // owned, so erase removes it
+				"/usr/share/gomaint/grafana":            "|drwxr-xr-x|root:root",
+				"/usr/share/gomaint/prometheus":         "|drwxr-xr-x|root:root",
 			} {
 				if files[p] != want {
 					t.Errorf("%s: %q, want %q", p, files[p], want)
