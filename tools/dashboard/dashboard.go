@@ -99,6 +99,20 @@ func sections() []section {
 				OverrideByName("ok", fixedColor("green")).
 				Span(24).Height(6),
 		}},
+		{"Alerts", []cog.Builder[dashboard.Panel]{
+			timeseriesPanel("Alert deliveries",
+				"Did the alerts reach their routes, or did they fail and get dropped?", "short",
+				query{"sum by (instance, route, outcome) (increase(gomaint_alerts_sent_total{" + byInstance + "}[$__rate_interval]))", "{{instance}} {{route}} {{outcome}}"}).
+				DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
+				OverrideByRegexp(".* delivered", fixedColor("green")).
+				OverrideByRegexp(".* dropped", fixedColor("red")).
+				Span(16).Height(6),
+			statPanel("Alerts waiting for delivery",
+				"Are alerts piling up in the spool because no receiver takes them?", "short",
+				query{"gomaint_alert_spool_files{" + byInstance + "}", "{{instance}}"}).
+				Thresholds(steps("green", step{1, "orange"}, step{20, "red"})).
+				Span(8).Height(6),
+		}},
 	}
 }
 

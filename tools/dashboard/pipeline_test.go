@@ -78,6 +78,11 @@ min_age = "1h"
 name = "mod"
 kind = "mod"
 path = %q
+
+# The daemon spools its findings' alerts; the test's flush delivers them.
+[[alert]]
+name = "hook"
+exec = ["/bin/sh", "-c", "cat >/dev/null"]
 `, textDir, gocache, limit, gomodcache))
 
 	exporter := nodeExporter(t, textDir)
@@ -109,6 +114,9 @@ path = %q
 	testenv.Run(t, goEnv, prog, "go", "build", "-gcflags=all=-N", "-o", os.DevNull, ".")
 	testenv.Run(t, goEnv, prog, "go", "build", "-gcflags=all=-l", "-o", os.DevNull, ".")
 	ask(t, socket, daemon.Request{Command: "audit"})
+	// The sender delivers what the audit spooled; the daemon's next
+	// textfile counts it.
+	testenv.Run(t, append(os.Environ(), env...), "", bin, "alert", "flush", "--log", "none")
 	// Two verifications: the counter's first value is no increase. The
 	// daemon answers before it writes the textfile: wait for Prometheus.
 	ask(t, socket, daemon.Request{Command: "verify", Target: "mod"})

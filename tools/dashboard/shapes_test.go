@@ -27,6 +27,9 @@ var panelShapes = map[string]shape{
 	`panel "Time since the last successful clean" query A`:        forTargets("build", "mod").and(lastAbove(-1)),
 	`panel "Time since the last successful verification" query A`: forTargets("mod").and(lastAbove(-1)),
 	`panel "Module versions verified, by result" query A`:         labelSeen("result", "ok").and(someAbove("", 0)),
+	// The pipeline's exec route delivered the findings' alerts.
+	`panel "Alert deliveries" query A`:            labelSeen("outcome", "delivered").and(someAbove("", 0)),
+	`panel "Alerts waiting for delivery" query A`: count(1).and(lastAbove(-1)),
 }
 
 // forTargets: exactly these targets have series, every value a number.
