@@ -93,6 +93,7 @@ type daemon struct {
 	pending []*job
 	running *job
 	warned  map[string]bool // guarded by mu
+	sent    *countingSink   // opt.Sink, counted for the status's IO
 }
 
 // Run serves until ctx ends (SIGTERM, SIGINT) and returns the exit status.
@@ -117,9 +118,11 @@ func Run(ctx context.Context, opt Options) int {
 	if opt.StopWithin == 0 {
 		opt.StopWithin = 4 * time.Second
 	}
+	sent := &countingSink{Sink: opt.Sink}
+	opt.Sink = sent
 	d := &daemon{opt: opt, jobs: make(chan *job), done: make(chan *job), control: make(chan *job),
 		over: make(chan *tstate, 64), rescan: make(chan *tstate, 64), gone: make(chan *tstate, 64), degrade: make(chan *tstate, 64),
-		iv: opt.Intervals.withDefaults()}
+		iv: opt.Intervals.withDefaults(), sent: sent}
 	d.status = Status{PID: os.Getpid(), Version: opt.Version, Scope: opt.Scope.String(), Started: time.Now(), State: "starting"}
 
 	hup := make(chan os.Signal, 1)
