@@ -67,8 +67,11 @@ type Options struct {
 	StateDir, SocketPath, LockDir string
 	// StopWithin bounds how long a stop waits for work in progress.
 	StopWithin time.Duration
-	// Intervals time the watch lifecycle; zero fields are the defaults.
+	// Intervals time the watch lifecycle; zero fields are the defaults
+	// (low_io's when it is on).
 	Intervals Intervals
+	// Sysfs is where sysfs is mounted, for low_io = "auto"; "" is /sys.
+	Sysfs string
 }
 
 type daemon struct {
@@ -117,6 +120,9 @@ func Run(ctx context.Context, opt Options) int {
 	}
 	if opt.StopWithin == 0 {
 		opt.StopWithin = 4 * time.Second
+	}
+	if opt.Sysfs == "" {
+		opt.Sysfs = "/sys"
 	}
 	sent := &countingSink{Sink: opt.Sink}
 	opt.Sink = sent

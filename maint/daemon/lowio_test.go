@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/testenv"
@@ -76,4 +81,65 @@ func inode(t *testing.T, path string) uint64 {
 		t.Fatal(err)
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestLowIOAuto (issue 21): with low_io = "auto", a state directory on an
+// SD card (a sysfs that says so) turns low_io on: the status says why,
+// the default hourly audit runs every 6 hours, and the watch's rescans
+// come at low_io's intervals; false keeps the usual ones whatever the
+// storage.
+func TestLowIOAuto(t *testing.T) {
+	cache := t.TempDir()
+	sys := t.TempDir()
+	var st unix.Stat_t
+	if err := unix.Stat(cache, &st); err != nil {
+		t.Fatal(err)
+	}
+	const card = "devices/platform/axi/1000fff000.mmc/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0"
+	for _, p := range []string{card + "/mmcblk0p2", "dev/block"} {
+		if err := os.MkdirAll(filepath.Join(sys, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(sys, card, "mmcblk0p2", "partition"), []byte("2\n"), 0o644)
+	// The test's own file systems, as if they were the card's partition
+	// (the state directory is under another TempDir: both are named).
+	for _, dir := range []string{cache, os.TempDir()} {
+		var s unix.Stat_t
+		unix.Stat(dir, &s)
+		name := filepath.Join(sys, "dev", "block", fmt.Sprintf("%d:%d", unix.Major(s.Dev), unix.Minor(s.Dev)))
+		os.Symlink("../../"+card+"/mmcblk0p2", name) // one of them may exist already
+	}
+	for _, c := range []struct {
+		low  config.LowIO
+		want string
+		next time.Duration
+		iv   Intervals
+	}{
+		{config.LowIOAuto, "mmcblk0 is an SD card or eMMC", config.LowIOAuditEvery, lowIOIntervals},
+		{config.LowIOOff, "", time.Hour, defaultIntervals},
+	} {
+		cfg := quiet(config.Target{Name: "mod", Kind: config.Mod, Path: cache, Mode: "private"})
+		cfg.Daemon.AuditSchedule, cfg.Daemon.LowIO = config.DefaultAuditSchedule, c.low
+		d := runDaemon(t, cfg, func(o *Options) { o.Sysfs = sys })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		resp, err := Ask(ctx, d.socket, Request{Command: "status"})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := resp.Status
+		if c.want == "" && st.LowIO != "" || !strings.Contains(st.LowIO, c.want) {
+			t.Errorf("low_io %v: status says %q, want %q", c.low, st.LowIO, c.want)
+		}
+		if in := time.Until(st.NextAudit); in > c.next || in < c.next-time.Hour {
+			t.Errorf("low_io %v: next audit in %s, want within an hour before %s", c.low, in, c.next)
+		}
+	}
+	if iv := (&daemon{}).intervals(true); iv != lowIOIntervals {
+		t.Errorf("low_io intervals %+v, want %+v", iv, lowIOIntervals)
+	}
+	if iv := (&daemon{opt: Options{Intervals: Intervals{SafetyNet: time.Second}}}).intervals(true); iv.SafetyNet != time.Second || iv.Degraded != lowIOIntervals.Degraded {
+		t.Errorf("low_io intervals under an explicit safety net: %+v", iv)
+	}
 }

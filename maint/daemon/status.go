@@ -43,6 +43,8 @@ type Status struct {
 	// which stand until the next one.
 	GOROOTVerify string          `json:"goroot_verify,omitempty"`
 	Findings     []audit.Finding `json:"findings,omitempty"`
+	// LowIO says why low_io is on; "" when it is off.
+	LowIO string `json:"low_io,omitempty"`
 	// NextAudit and NextClean are zero when not scheduled.
 	NextAudit time.Time `json:"next_audit"`
 	NextClean time.Time `json:"next_clean"`
