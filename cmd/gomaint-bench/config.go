@@ -18,7 +18,8 @@ type configFile struct {
 }
 
 type daemonTable struct {
-	Watch bool `toml:"watch"`
+	Watch      bool   `toml:"watch"`
+	MetricsDir string `toml:"metrics_dir,omitempty"`
 }
 
 type target struct {
@@ -27,6 +28,8 @@ type target struct {
 	Path    string `toml:"path"`
 	MinAge  string `toml:"min_age,omitempty"` // "": gomaint's default
 	MaxSize int64  `toml:"max_size,omitzero"` // bytes; 0: gomaint's default
+	// LowWater is bytes; 0: gomaint's default.
+	LowWater int64 `toml:"low_water,omitzero"`
 }
 
 // writeConfig writes cfg to file, after comment, one "# " line per line of

@@ -22,8 +22,11 @@ import (
 // as the shipped units set it, so the watchdog pings are part of the idle
 // cost. Then it asks for one more audit on the control socket (its CPU
 // time is what each scheduled audit costs; its peak counts for the RSS
-// target too) and ends with SIGTERM, which must stop the daemon with exit
-// 0 within 5 s.
+// target too) and, after reloading with a limit just above the build
+// cache's size, writes build entries into it for as long as the idle
+// window (writes.go: what the daemon writes idle, per audit and while it
+// trims), and ends with SIGTERM, which must stop the daemon with exit 0
+// within 5 s.
 //
 // The build cache gets a max_size well above its size, so the daemon
 // watches it with inotify (as it would in production) but never trims it;
@@ -85,6 +88,10 @@ type daemonRun struct {
 	rescanCPU           time.Duration // one rescan of the build cache, as the safety net runs it
 	rescanWall          time.Duration
 	stderr              string // the daemon's, shown when something failed
+	// What the daemon wrote (writes.go): idle, per hour; one audit; an
+	// hour of the default schedules; building, per hour, with its trims.
+	idleIO, auditIO, idleHourIO, buildIO ioSpan
+	buildTrims                           int
 }
 
 func runDaemon(ctx context.Context, o *options) int {
@@ -107,9 +114,6 @@ func runDaemon(ctx context.Context, o *options) int {
 	}
 	fails, err := r.serve(ctx)
 	if err != nil {
-		return setupErr(err)
-	}
-	if r.filesAfter, err = countFiles(r.bld); err != nil {
 		return setupErr(err)
 	}
 	if r.rescanCPU, r.rescanWall, err = rescanCost(r.bld); err != nil {
@@ -180,9 +184,15 @@ func (r *daemonRun) generate(ctx context.Context, n int) error {
 
 // writeConfig writes the daemon's configuration: the build cache with a
 // limit it is far below (watched, never trimmed), the module cache, and
-// the default schedules with watching on.
+// the default schedules with watching on; metrics in the serve directory.
 func (r *daemonRun) writeConfig() error {
 	r.limit = 2*r.bldDisk + 64<<20
+	return r.writeConfigLimit(r.limit, 0)
+}
+
+// writeConfigLimit writes it with the build cache's max_size and
+// low_water (0: the default).
+func (r *daemonRun) writeConfigLimit(limit, lowWater int64) error {
 	r.cfg = filepath.Join(r.b.work, "daemon.toml")
 	d, iv := config.Default(config.User).Daemon, daemon.DefaultIntervals()
 	sched := func(s string) string {
@@ -196,10 +206,12 @@ func (r *daemonRun) writeConfig() error {
 		"watched with inotify, which the daemon also rescans every %s as a safety net.",
 		sched(d.AuditSchedule), sched(d.RescanSchedule), sched(d.CleanSchedule), time.Duration(d.Jitter), iv.SafetyNet)
 	return writeConfig(r.cfg, comment, configFile{
-		Daemon: &daemonTable{Watch: true},
+		Daemon: &daemonTable{Watch: true, MetricsDir: r.metricsDir()},
 		Targets: []target{
-			{Name: "build", Kind: "build", Path: r.bld, MaxSize: r.limit},
+			{Name: "build", Kind: "build", Path: r.bld, MaxSize: limit, LowWater: lowWater},
 			{Name: "mod", Kind: "mod", Path: r.mod},
 		},
 	})
 }
+
+func (r *daemonRun) metricsDir() string { return filepath.Join(r.b.work, "serve", "metrics") }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/gomaint/gomaint/maint/daemon"
 )
@@ -93,7 +94,15 @@ func (r *daemonRun) report(fails []string) int {
 		stop = fmt.Sprintf("still running after %s", targetStop)
 	}
 	fmt.Fprintf(w, "SIGTERM to exit\t%s\texit 0 within %s: %s\n", stop, targetStop, map[bool]string{true: "met", false: "MISSED"}[r.stopped && r.stopCode == 0])
+	idleB := r.idleHourIO.fileBytes()
+	fmt.Fprintf(w, "writes, an idle hour (modelled: timers, 1 audit, %d rescans)\t%s of files, %s write_bytes\t%s\n",
+		int(time.Hour/iv.SafetyNet), kib(idleB), kib(r.idleHourIO.writeBytes),
+		check(fmt.Sprintf("idle writes %s an hour >= %s", kib(max(idleB, r.idleHourIO.writeBytes)), kib(targetIdleWritesPerHour)),
+			max(idleB, r.idleHourIO.writeBytes) < targetIdleWritesPerHour, "< 1 MiB/hour"))
 	w.Flush()
+	fmt.Println()
+	printWrites(r.idleIO.hourly(), r.auditIO, r.idleHourIO, r.buildIO)
+	fmt.Printf("(building: %d limit trims in the window; syscw counts socket writes too: notify, the control socket's answers)\n", r.buildTrims)
 	fmt.Printf("the daemon's findings on the caches (saved status): %s\n", r.findings)
 	if r.win.count > 1 {
 		fmt.Printf("  (idle window %d: the earlier ones had a scheduled job in them)\n", r.win.count)

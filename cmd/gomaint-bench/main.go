@@ -18,7 +18,7 @@
 // gomaint binary every mode starts with; gen.go the generated caches;
 // config.go the configuration files; audit.go, audittools.go and
 // measure.go the audit mode; clean.go and cleanrun.go -clean; daemon.go,
-// serve.go, notify.go, proc.go, rescan.go and daemonreport.go -daemon;
+// serve.go, notify.go, proc.go, rescan.go, writes.go and daemonreport.go -daemon;
 // verify.go and modcache.go -verify;
 // tree.go, stats.go, format.go and verdict.go what the modes share.
 package main

@@ -82,7 +82,8 @@ func daemonEnv(notify, run, state string) []string {
 func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 	work := filepath.Join(r.b.work, "serve")
 	run, state := filepath.Join(work, "run"), filepath.Join(work, "state")
-	for _, d := range []string{run, state} {
+	sock := filepath.Join(run, "gomaint", "control.sock")
+	for _, d := range []string{run, state, r.metricsDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -149,6 +150,10 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 			return fail(fmt.Errorf("gomaint serve exited (%v) while idle", p.cmd.ProcessState))
 		}
 		w := idleWindow{count: attempt}
+		ioA, err := ioNow(ctx, p.pid(), sock)
+		if err != nil {
+			return fail(err)
+		}
 		if w.a, err = readProc(p.pid()); err != nil {
 			return fail(err)
 		}
@@ -159,6 +164,11 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 		if w.b, err = readProc(p.pid()); err != nil {
 			return fail(fmt.Errorf("gomaint serve gone during the idle window: %v", err))
 		}
+		ioB, err := ioNow(ctx, p.pid(), sock)
+		if err != nil {
+			return fail(err)
+		}
+		r.idleIO = spanOf("idle, per hour", ioA, ioB)
 		for _, m := range n.since(w.a.at) {
 			if m.at.After(w.b.at) {
 				continue
@@ -190,12 +200,41 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 
 	// One more audit, asked for on the control socket: what each
 	// scheduled one costs once the daemon runs. Not part of the targets.
-	r.auditCPU, r.auditWall, r.afterSecond, err = r.auditNow(ctx, p.pid(), filepath.Join(run, "gomaint", "control.sock"))
+	ioA, err := ioNow(ctx, p.pid(), sock)
+	if err != nil {
+		return fail(err)
+	}
+	r.auditCPU, r.auditWall, r.afterSecond, err = r.auditNow(ctx, p.pid(), sock)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		fails = append(fails, "audit on the control socket: "+err.Error())
+	}
+	sleepCtx(ctx, daemonSettle) // the audit's publish follows its answer
+	ioB, err := ioNow(ctx, p.pid(), sock)
+	if err != nil {
+		return fail(err)
+	}
+	r.auditIO = spanOf("one audit", ioA, ioB)
+	r.idleHourIO = idleHour(r.idleIO, r.auditIO)
+	for _, m := range n.seen() {
+		if v, ok := field(m.msg, "STATUS"); ok && (strings.Contains(v, "last clean") || strings.Contains(v, "running clean")) {
+			r.cleaned = append(r.cleaned, v)
+		}
+	}
+	if r.filesAfter, err = countFiles(r.bld); err != nil {
+		return nil, err
+	}
+
+	// Builds grow the watched cache past a limit just above its size.
+	fmt.Printf("building: %d entries/s of %d KiB into the watched cache for %s, its limit just above its size...\n",
+		buildEntriesPerSec, buildEntryBytes>>10, r.idle)
+	if r.buildIO, r.buildTrims, err = r.buildWindow(ctx, p, n, sock, r.idle); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fails = append(fails, "building: "+err.Error())
 	}
 
 	// Stop as systemd does.
@@ -223,11 +262,6 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 	}
 	if !r.sawStopping {
 		fails = append(fails, "no STOPPING=1 after SIGTERM")
-	}
-	for _, m := range n.seen() {
-		if v, ok := field(m.msg, "STATUS"); ok && (strings.Contains(v, "last clean") || strings.Contains(v, "running clean")) {
-			r.cleaned = append(r.cleaned, v)
-		}
 	}
 	return fails, nil
 }

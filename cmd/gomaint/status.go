@@ -72,6 +72,9 @@ func printStatus(w io.Writer, st *daemon.Status, running bool) {
 	}
 	safetext.Fprintf(w, "daemon  pid %d, %s, version %s, started %s\n", st.PID, state, st.Version, st.Started.Format("2006-01-02 15:04"))
 	safetext.Fprintf(w, "config  %s (%s scope)\n", st.Config, st.Scope)
+	if st.LowIO != "" {
+		safetext.Fprintf(w, "low_io  on (%s): fewer audits and rescans\n", st.LowIO)
+	}
 	if st.GOROOT.OK {
 		safetext.Fprintf(w, "GOROOT  %s (%s)\n", st.GOROOT.Path, st.GOROOT.Version)
 	} else if !st.GOROOT.Code.IsZero() {

@@ -89,6 +89,9 @@ type Daemon struct {
 	Watch bool `toml:"watch"`
 	// MetricsDir receives gomaint.prom, a Prometheus textfile; "" disables.
 	MetricsDir string `toml:"metrics_dir"`
+	// LowIO lengthens the audit schedule and the watch's rescans for flash
+	// storage (lowio.go); auto decides from the storage.
+	LowIO LowIO `toml:"low_io"`
 }
 
 // GOROOT says what a usable Go installation is for this machine or user.
@@ -177,7 +180,7 @@ func (t Target) Overridden(maxSize int64, maxAge time.Duration) Target {
 // Default returns the built-in configuration for a scope.
 func Default(scope Scope) *Config {
 	c := &Config{Scope: scope, GOROOT: GOROOT{Required: true}, Daemon: Daemon{
-		AuditSchedule: "@hourly", VerifySchedule: "@daily", VerifyFullSchedule: "@weekly",
+		AuditSchedule: DefaultAuditSchedule, VerifySchedule: "@daily", VerifyFullSchedule: "@weekly",
 		Jitter: Duration(5 * time.Minute), Watch: true,
 	}}
 	c.Targets = []Target{defaultTarget("build", Build, ""), defaultTarget("mod", Mod, "")}

@@ -67,8 +67,11 @@ type Options struct {
 	StateDir, SocketPath, LockDir string
 	// StopWithin bounds how long a stop waits for work in progress.
 	StopWithin time.Duration
-	// Intervals time the watch lifecycle; zero fields are the defaults.
+	// Intervals time the watch lifecycle; zero fields are the defaults
+	// (low_io's when it is on).
 	Intervals Intervals
+	// Sysfs is where sysfs is mounted, for low_io = "auto"; "" is /sys.
+	Sysfs string
 }
 
 type daemon struct {
@@ -93,6 +96,7 @@ type daemon struct {
 	pending []*job
 	running *job
 	warned  map[string]bool // guarded by mu
+	sent    *countingSink   // opt.Sink, counted for the status's IO
 }
 
 // Run serves until ctx ends (SIGTERM, SIGINT) and returns the exit status.
@@ -117,9 +121,14 @@ func Run(ctx context.Context, opt Options) int {
 	if opt.StopWithin == 0 {
 		opt.StopWithin = 4 * time.Second
 	}
+	if opt.Sysfs == "" {
+		opt.Sysfs = "/sys"
+	}
+	sent := &countingSink{Sink: opt.Sink}
+	opt.Sink = sent
 	d := &daemon{opt: opt, jobs: make(chan *job), done: make(chan *job), control: make(chan *job),
 		over: make(chan *tstate, 64), rescan: make(chan *tstate, 64), gone: make(chan *tstate, 64), degrade: make(chan *tstate, 64),
-		iv: opt.Intervals.withDefaults()}
+		iv: opt.Intervals.withDefaults(), sent: sent}
 	d.status = Status{PID: os.Getpid(), Version: opt.Version, Scope: opt.Scope.String(), Started: time.Now(), State: "starting"}
 
 	hup := make(chan os.Signal, 1)

@@ -33,6 +33,7 @@ func (d *daemon) snapshot() *Status {
 		s.Targets = append(s.Targets, ts)
 	}
 	s.Updated = time.Now()
+	s.IO = d.io()
 	return &s
 }
 

@@ -18,10 +18,10 @@ type schedule struct {
 }
 
 // newSchedules makes the configured schedules; empty specs are disabled.
-// The configuration was validated, so the specs parse.
-func newSchedules(c config.Daemon, now time.Time) []*schedule {
+// The configuration was validated, so the specs parse; low is low_io.
+func newSchedules(c config.Daemon, low bool, now time.Time) []*schedule {
 	var out []*schedule
-	for kind, spec := range map[string]string{jobAudit: c.AuditSchedule, jobClean: c.CleanSchedule, jobRescan: c.RescanSchedule,
+	for kind, spec := range map[string]string{jobAudit: c.AuditScheduleFor(low), jobClean: c.CleanSchedule, jobRescan: c.RescanSchedule,
 		jobVerify: c.VerifySchedule, jobVerifyFull: c.VerifyFullSchedule} {
 		s, err := config.ParseSchedule(spec)
 		if err != nil || s == nil {

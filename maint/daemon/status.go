@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,10 +43,16 @@ type Status struct {
 	// which stand until the next one.
 	GOROOTVerify string          `json:"goroot_verify,omitempty"`
 	Findings     []audit.Finding `json:"findings,omitempty"`
+	// LowIO says why low_io is on; "" when it is off.
+	LowIO string `json:"low_io,omitempty"`
 	// NextAudit and NextClean are zero when not scheduled.
 	NextAudit time.Time `json:"next_audit"`
 	NextClean time.Time `json:"next_clean"`
-	Updated   time.Time `json:"updated"`
+	// Updated is when the status was taken; in the saved file, when what
+	// it says last changed (SaveStatus).
+	Updated time.Time `json:"updated"`
+	// IO is what the daemon wrote, on the control socket only.
+	IO *IO `json:"io,omitempty"`
 
 	// runningTarget is the target of the job Running tells of, "" for all.
 	runningTarget string
@@ -168,11 +175,16 @@ const stateFile = "status.json"
 // groupFile holds what members of group gid may see of the status.
 func groupFile(gid string) string { return "status-" + gid + ".json" }
 
-// SaveStatus writes s to dir with safefs.WriteAtomic, so a reader never
+// SaveStatus writes s to dir with safefs.WriteChanged, so a reader never
 // sees half of it. The file has the control socket's audience: the whole
 // status in status.json, which only the daemon's user can read, and for
 // each group of a target status-GID.json, readable by that group, with the
 // targets of that group alone. Files of groups no target has any more go.
+//
+// A file whose content would not change but for its updated time is left
+// as it is (flash storage wears with every write): its updated time says
+// when what it says last changed. All files are written before one fsync
+// of dir.
 func SaveStatus(dir string, s *Status) error {
 	if dir == "" {
 		return nil
@@ -180,9 +192,11 @@ func SaveStatus(dir string, s *Status) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	if err := saveJSON(dir, stateFile, s, -1); err != nil {
+	main, err := statusFile(dir, stateFile, s, -1)
+	if err != nil {
 		return err
 	}
+	files := []safefs.File{main}
 	keep := map[string]bool{stateFile: true}
 	var errs []error
 	for _, g := range statusGroups(s) {
@@ -193,9 +207,49 @@ func SaveStatus(dir string, s *Status) error {
 		}
 		gid, _ := strconv.Atoi(grp.Gid)
 		keep[groupFile(grp.Gid)] = true
-		errs = append(errs, saveJSON(dir, groupFile(grp.Gid), s.only(func(name string) bool { return s.groupOf(name) == g }), gid))
+		f, err := statusFile(dir, groupFile(grp.Gid), s.only(func(name string) bool { return s.groupOf(name) == g }), gid)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files = append(files, f)
+	}
+	if _, err := safefs.WriteChanged(dir, files...); err != nil {
+		errs = append(errs, fmt.Errorf("save status in %s: %w", dir, err))
 	}
 	return errors.Join(append(errs, removeStale(dir, keep))...)
+}
+
+// statusFile renders v as dir/name: 0600, or 0640 for group gid (>= 0).
+// Unless its content changed, it keeps the updated time the file has.
+func statusFile(dir, name string, v *Status, gid int) (safefs.File, error) {
+	perm := uint32(0o600)
+	if gid >= 0 {
+		perm = 0o640
+	}
+	st := *v
+	st.IO = nil
+	render := func() ([]byte, error) {
+		data, err := json.MarshalIndent(&st, "", "  ")
+		return append(data, '\n'), err
+	}
+	if old, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+		var saved struct {
+			Updated time.Time `json:"updated"`
+		}
+		if json.Unmarshal(old, &saved) == nil {
+			st.Updated = saved.Updated
+			if same, err := render(); err == nil && bytes.Equal(same, old) {
+				return safefs.File{Name: name, Data: same, Perm: perm, Gid: gid}, nil
+			}
+		}
+	}
+	st.Updated = v.Updated
+	data, err := render()
+	if err != nil {
+		return safefs.File{}, fmt.Errorf("save status in %s: %w", filepath.Join(dir, name), err)
+	}
+	return safefs.File{Name: name, Data: data, Perm: perm, Gid: gid}, nil
 }
 
 // statusGroups lists the groups of s's targets, each once.
@@ -216,24 +270,6 @@ func (s *Status) groupOf(target string) string {
 		}
 	}
 	return ""
-}
-
-// saveJSON writes v as dir/name: 0600, or 0640 for group gid (>= 0).
-func saveJSON(dir, name string, v *Status, gid int) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if gid < 0 {
-		err = safefs.WriteAtomic(dir, name, data, 0o600)
-	} else {
-		err = safefs.WriteAtomicGroup(dir, name, data, 0o640, gid)
-	}
-	if err != nil {
-		return fmt.Errorf("save status in %s: %w", filepath.Join(dir, name), err)
-	}
-	return nil
 }
 
 // removeStale removes the status-GID.json files of dir not in keep.

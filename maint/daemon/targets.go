@@ -58,7 +58,7 @@ func raise(ch chan *tstate, t *tstate, flag *atomic.Bool) {
 }
 
 // apply makes cfg the configuration: targets (keeping the figures of
-// targets that stay), watches and schedules.
+// targets that stay), low_io, watches and schedules.
 // measure asks for a rescan of every target armed (an audit follows at
 // start, a reload has none).
 func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, resolved []target.Resolved, measure bool) {
@@ -79,7 +79,10 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 	}
 	d.status.Config = configName(cfg)
 	d.status.GOROOT, d.status.GOROOTRequired = gr, cfg.GOROOT.Required
+	d.status.LowIO = d.lowIO(cfg, resolved)
+	low := d.status.LowIO != ""
 	d.mu.Unlock()
+	d.iv = d.intervals(low)
 	for _, t := range d.targets {
 		if d.wantsWatch(t) {
 			d.arm(t, measure)
@@ -87,7 +90,7 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 			d.setWatch(t, watchOff, "", nil)
 		}
 	}
-	d.scheds = newSchedules(cfg.Daemon, time.Now())
+	d.scheds = newSchedules(cfg.Daemon, low, time.Now())
 	d.planned()
 }
 

@@ -17,7 +17,7 @@ import (
 // others: by default daily and weekly, with the jitter.
 func TestVerifySchedules(t *testing.T) {
 	now := time.Date(2025, 3, 5, 12, 0, 0, 0, time.Local) // a Wednesday
-	d := &daemon{scheds: newSchedules(config.Default(config.User).Daemon, now)}
+	d := &daemon{scheds: newSchedules(config.Default(config.User).Daemon, false, now)}
 	if next := d.next(jobVerify); next.Before(now.Add(12*time.Hour)) || next.After(now.Add(12*time.Hour+5*time.Minute)) {
 		t.Errorf("next incremental verification at %v, want the next midnight (up to 5m of jitter)", next)
 	}

@@ -6,7 +6,8 @@
 // .gomaint.prom.*, which the collector ignores because it reads only
 // *.prom), fsyncs it and renames it over gomaint.prom, then fsyncs the
 // directory. A reader sees the old file or the new one, never a mix, and a
-// crash at any point leaves a complete gomaint.prom (or none yet).
+// crash at any point leaves a complete gomaint.prom (or none yet). When
+// the file already holds the same bytes, nothing is written.
 //
 // Output is deterministic: families sorted by name, samples by label values,
 // so two snapshots with the same figures give the same bytes.
@@ -95,7 +96,9 @@ func CountFindings(fs []audit.Finding) []Finding {
 }
 
 // Write writes dir/gomaint.prom atomically (see the package comment), mode
-// 0644 whatever the umask, so node_exporter's user can read it.
+// 0644 whatever the umask, so node_exporter's user can read it. A file
+// that already says the same is left alone: flash storage wears with every
+// write, and a daemon's runs often change nothing.
 func Write(dir string, s Snapshot) error {
 	final := filepath.Join(dir, FileName)
 	if dir == "" {
@@ -107,7 +110,7 @@ func Write(dir string, s Snapshot) error {
 	if err := Format(&buf, s); err != nil {
 		return fmt.Errorf("metrics: %s: %w", final, err)
 	}
-	if err := safefs.WriteAtomic(dir, FileName, buf.Bytes(), 0o644); err != nil {
+	if _, err := safefs.WriteChanged(dir, safefs.File{Name: FileName, Data: buf.Bytes(), Perm: 0o644, Gid: -1}); err != nil {
 		return fmt.Errorf("metrics: write %s: %w", final, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package safefs
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -32,5 +33,47 @@ func TestWriteAtomicFollowsNoLink(t *testing.T) {
 	unchanged()
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+// TestWriteChangedLeavesSameContent: a file that already holds what would
+// be written is not replaced (same inode, no fsync); a changed one is, and
+// the directory is fsynced once for all.
+func TestWriteChangedLeavesSameContent(t *testing.T) {
+	dir := t.TempDir()
+	ino := func(name string) uint64 {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	a, b := File{Name: "a", Data: []byte("one\n"), Perm: 0o600, Gid: -1}, File{Name: "b", Data: []byte("two\n"), Perm: 0o600, Gid: -1}
+	if w, err := WriteChanged(dir, a, b); err != nil || len(w) != 2 {
+		t.Fatalf("first write: %v %v", w, err)
+	}
+	inoA, inoB := ino("a"), ino("b")
+	before := Written()
+	b.Data = []byte("three\n")
+	w, err := WriteChanged(dir, a, b)
+	if err != nil || len(w) != 1 || w[0] != "b" {
+		t.Fatalf("second write wrote %v (%v); want b only", w, err)
+	}
+	if ino("a") != inoA || ino("b") == inoB {
+		t.Error("the unchanged file was replaced, or the changed one was not")
+	}
+	after := Written()
+	if got := after[dir+"/a"].Fsyncs - before[dir+"/a"].Fsyncs; got != 0 {
+		t.Errorf("%d fsyncs of the unchanged file", got)
+	}
+	if got := after[dir+"/"].Fsyncs - before[dir+"/"].Fsyncs; got != 1 {
+		t.Errorf("%d fsyncs of the directory, want 1", got)
+	}
+	a.Perm = 0o640 // the same content with another mode is a change
+	if w, _ := WriteChanged(dir, a); len(w) != 1 {
+		t.Error("a file with another mode was left")
+	}
+	if w, _ := WriteChanged(dir, a, b); len(w) != 0 {
+		t.Errorf("rewrote %v, which had not changed", w)
 	}
 }

@@ -43,7 +43,8 @@ func loadState(dir string) *state {
 }
 
 // save writes the state atomically, readable by its owner only: as root
-// it lists every user's modules.
+// it lists every user's modules. A run that verified nothing new leaves
+// the file as it is (flash storage wears with every write).
 func (s *state) save(dir string) error {
 	if dir == "" {
 		return nil
@@ -55,7 +56,7 @@ func (s *state) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := safefs.WriteAtomic(dir, stateFile, data, 0o600); err != nil {
+	if _, err := safefs.WriteChanged(dir, safefs.File{Name: stateFile, Data: data, Perm: 0o600, Gid: -1}); err != nil {
 		return fmt.Errorf("save %s: %w", filepath.Join(dir, stateFile), err)
 	}
 	return nil
