@@ -82,7 +82,7 @@ func TestVerifyRPM(t *testing.T) {
 func TestParseRPMVerify(t *testing.T) {
 	for line, want := range map[string][2]string{
 		"S.5....T.    /usr/lib/golang/src/fmt/print.go":   {"S.5....T.", "/usr/lib/golang/src/fmt/print.go"},
-		".M.......  c /etc/gomaint/gomaint.toml":         {".M.......", "/etc/gomaint/gomaint.toml"},
+		".M.......  c /etc/gomaint/gomaint.toml":          {".M.......", "/etc/gomaint/gomaint.toml"},
 		"missing     /usr/lib/golang/bin/go":              {"missing", "/usr/lib/golang/bin/go"},
 		"missing   d /usr/share/doc/golang/README.md":     {"missing", "/usr/share/doc/golang/README.md"},
 		"Unsatisfied dependencies for golang-1.21: glibc": {"", ""},
