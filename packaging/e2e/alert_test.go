@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,16 @@ format = "json"
 min_severity = "warning"
 `
 
-const receiverAddr = "127.0.0.1:8099"
+// freeAddr is a loopback address no one listens on: containers share the
+// host's network, and another test run may have a receiver of its own.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
 
 // TestAlerts installs the package with an [[alert]] route and a receiver
 // in the booted container (issue 15): the daemon that cannot start for a
@@ -61,6 +71,7 @@ func TestAlerts(t *testing.T) {
 		}
 	})
 	c.run(t, "chmod", "0755", "/root/e2e/receiver")
+	receiverAddr := freeAddr(t)
 	// The receiver refuses the first attempt: the first alert arrives by a retry.
 	c.run(t, "systemd-run", "--unit=receiver", "/root/e2e/receiver", "-listen", receiverAddr, "-out", "/root/e2e/received.jsonl", "-fail", "1")
 	if out, code, err := c.exec(3*time.Minute, "dpkg", "-i", deb); code != 0 || err != nil {
