@@ -19,6 +19,9 @@ import (
 var byteKeys = map[string]bool{
 	"free_bytes": true, "total_bytes": true, "fs_free_bytes": true, "free_bytes_before": true, "min_free_bytes": true,
 	"limit_bytes": true, "freed_bytes": true, "trim_freed_bytes_total": true,
+	// What the daemon itself wrote to its files and sent the journal
+	// (status io, for gomaint-bench -daemon): no cache's files.
+	"written_bytes": true, "journal_sent_bytes": true,
 }
 
 // byteKeysOf walks a decoded JSON document and returns every key that

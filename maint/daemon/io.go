@@ -15,7 +15,7 @@ type IO struct {
 	Files         map[string]safefs.Stats `json:"files"`
 	JournalEvents int64                   `json:"journal_events"`
 	// JournalBytes is the events' fields as sent, NAME=value each.
-	JournalBytes int64 `json:"journal_bytes"`
+	JournalBytes int64 `json:"journal_sent_bytes"`
 }
 
 // countingSink counts the events a sink is given and their size.

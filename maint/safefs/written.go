@@ -11,8 +11,8 @@ import (
 // The daemon shows them so that what it writes to flash storage can be
 // measured per file (gomaint-bench -daemon).
 type Stats struct {
-	Writes int64 `json:"writes"` // times the file was replaced
-	Bytes  int64 `json:"bytes"`  // of content written
+	Writes int64 `json:"writes"`        // times the file was replaced
+	Bytes  int64 `json:"written_bytes"` // of content written
 	Fsyncs int64 `json:"fsyncs"`
 }
 
