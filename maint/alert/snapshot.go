@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // Snapshot is a path's inode as `ls -ldL` shows it, taken when the finding
@@ -46,8 +48,10 @@ func TakeSnapshot(path string) (*Snapshot, error) {
 	if name == "" {
 		dir, name = "/", "."
 	}
-	dfd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
-		Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS})
+	// scan.OpenDir refuses a link anywhere in dir, with openat2 where the
+	// kernel has it and one component at a time where not (before 5.6,
+	// or under qemu's user emulation).
+	dfd, err := scan.OpenDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", path, err)
 	}
