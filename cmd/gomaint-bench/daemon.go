@@ -84,6 +84,7 @@ type daemonRun struct {
 	findings            string        // in the status the daemon saved
 	rescanCPU           time.Duration // one rescan of the build cache, as the safety net runs it
 	rescanWall          time.Duration
+	counting            []countStep // the counting load (counting.go)
 	stderr              string // the daemon's, shown when something failed
 }
 
