@@ -85,7 +85,7 @@ type daemonRun struct {
 	rescanCPU           time.Duration // one rescan of the build cache, as the safety net runs it
 	rescanWall          time.Duration
 	counting            []countStep // the counting load (counting.go)
-	stderr              string // the daemon's, shown when something failed
+	stderr              string      // the daemon's, shown when something failed
 }
 
 func runDaemon(ctx context.Context, o *options) int {

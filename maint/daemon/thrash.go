@@ -33,14 +33,16 @@ func (d *daemon) thrashFinding(t *tstate, day Counters) *audit.Finding {
 	if day.Recreated < thrashMin || float64(day.Recreated) < thrashShare*float64(day.Created) || t.rt.MaxSize == 0 {
 		return nil
 	}
-	// The working set: what the cache holds now (all of it used lately,
-	// since trims take the least recently used first) and the share of
-	// what trims evicted that builds needed again.
+	// The working set: the cache at its limit (all of it used lately,
+	// since trims take the least recently used first) and, of what one
+	// trim evicts, the share builds needed again. Per trim, not per day:
+	// a day's trims evict the same entries over and over.
 	share := 1.0
 	if day.EvictedActions > 0 {
 		share = min(float64(day.Recreated)/float64(day.EvictedActions), 1)
 	}
-	ws := t.status.DiskBytes + int64(share*float64(day.EvictedBytes))
+	perTrim := float64(day.EvictedBytes) / float64(max(day.Trims, 1))
+	ws := max(t.status.DiskBytes, int64(t.rt.MaxSize)) + int64(share*perTrim)
 	suggest := roundUp(ws+ws/4, 64<<20)
 	return &audit.Finding{Code: limitThrashing, Severity: finding.Warning, Cache: t.rt.Name, Path: t.rt.Path,
 		Detail: fmt.Sprintf("in the last day %d of %d new entries re-created entries that trims had evicted (%d trims freed %s): the working set is about %s, above max_size %s",
