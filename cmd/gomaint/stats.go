@@ -107,11 +107,9 @@ func nonNil(ts []statsTarget) []statsTarget {
 func fromStatus(t daemon.TargetStatus) statsTarget {
 	st := statsTarget{Name: t.Name, Kind: t.Kind, Path: t.Path, DiskBytes: t.DiskBytes, Files: t.Files, LimitBytes: t.LimitBytes,
 		Stats: t.Stats, Findings: []statsFindingBrief{}}
+	// Every open finding of the target: most say why a cache works badly.
 	for _, f := range t.Findings {
-		switch f.Code.String() {
-		case "CACHE_WIPED", "LIMIT_THRASHING", "WATCH_DEGRADED", "CACHE_VOLATILE", "CACHE_UNPROTECTED":
-			st.Findings = append(st.Findings, statsFindingBrief{Code: f.Code.String(), Detail: f.Detail, Fix: f.Fix})
-		}
+		st.Findings = append(st.Findings, statsFindingBrief{Code: f.Code.String(), Detail: f.Detail, Fix: f.Fix})
 	}
 	return st
 }
