@@ -87,7 +87,8 @@ type daemonRun struct {
 	findings            string        // in the status the daemon saved
 	rescanCPU           time.Duration // one rescan of the build cache, as the safety net runs it
 	rescanWall          time.Duration
-	stderr              string // the daemon's, shown when something failed
+	counting            []countStep // the counting load (counting.go)
+	stderr              string      // the daemon's, shown when something failed
 	// What the daemon wrote (writes.go): idle, per hour; one audit; an
 	// hour of the default schedules; building, per hour, with its trims.
 	idleIO, auditIO, idleHourIO, buildIO ioSpan

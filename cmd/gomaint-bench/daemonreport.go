@@ -82,6 +82,18 @@ func (r *daemonRun) report(fails []string) int {
 	fmt.Fprintf(w, "one rescan of the build cache: CPU, wall\t%.3fs, %.3fs\t\n", r.rescanCPU.Seconds(), r.rescanWall.Seconds())
 	fmt.Fprintf(w, "  safety net, every %s\t%.1f CPU s/hour\t\n", iv.SafetyNet, perHour(r.rescanCPU, iv.SafetyNet))
 	fmt.Fprintf(w, "  degraded watch, every %s\t%.1f CPU s/hour\t\n", iv.Degraded, perHour(r.rescanCPU, iv.Degraded))
+	var keptUp int64
+	for _, s := range r.counting {
+		fmt.Fprintf(w, "counting, %s events/s asked: made, counted\t%s events in %.1fs (%s/s), %s%s\t\n", rateName(s.rate),
+			commas(s.events()), s.secs, commas(int64(float64(s.events())/s.secs)), map[bool]string{true: "all counted", false: "NOT all counted"}[s.keptUp],
+			fmt.Sprintf(", %.2f ms CPU per 1,000 events", float64(s.cpuNS)/1e6/float64(s.events())*1000))
+		if s.keptUp {
+			keptUp = max(keptUp, int64(float64(s.events())/s.secs))
+		}
+	}
+	if len(r.counting) > 0 {
+		fmt.Fprintf(w, "events/s the watch keeps up with while counting\t%s\t\n", commas(keptUp))
+	}
 	fmt.Fprintf(w, "threads\t%d\t\n", r.win.b.threads)
 	vcs := d(func(s procSample) int64 { return s.vcsw })
 	fmt.Fprintf(w, "voluntary context switches, idle\t%d (%.2f/s)\t\n", vcs, float64(vcs)/r.win.secs())

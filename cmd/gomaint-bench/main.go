@@ -6,7 +6,7 @@
 //	go run ./cmd/gomaint-bench -quick         # smoke test of the harness
 //	go run ./cmd/gomaint-bench -big 1000000   # also check that RSS stays flat
 //	go run ./cmd/gomaint-bench -clean         # gomaint clean against go clean (clean.go)
-//	go run ./cmd/gomaint-bench -daemon        # gomaint serve's idle CPU and RSS (daemon.go)
+//	go run ./cmd/gomaint-bench -daemon        # gomaint serve's idle CPU and RSS, and the events/s its counting keeps up with (daemon.go)
 //	go run ./cmd/gomaint-bench -verify        # gomaint verify against sha256sum and go mod verify (verify.go)
 //
 // Cold-cache runs drop the page cache, which needs root.
@@ -18,7 +18,7 @@
 // gomaint binary every mode starts with; gen.go the generated caches;
 // config.go the configuration files; audit.go, audittools.go and
 // measure.go the audit mode; clean.go and cleanrun.go -clean; daemon.go,
-// serve.go, notify.go, proc.go, rescan.go, writes.go and daemonreport.go -daemon;
+// serve.go, notify.go, proc.go, rescan.go, writes.go, counting.go and daemonreport.go -daemon;
 // verify.go and modcache.go -verify;
 // tree.go, stats.go, format.go and verdict.go what the modes share.
 package main

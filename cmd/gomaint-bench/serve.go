@@ -237,6 +237,15 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 		fails = append(fails, "building: "+err.Error())
 	}
 
+	// The counting load, after the idle window and the audit: not part of
+	// their figures.
+	if r.counting, err = r.countLoad(ctx, p.pid(), filepath.Join(run, "gomaint", "control.sock")); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fails = append(fails, "counting load: "+err.Error())
+	}
+
 	// Stop as systemd does.
 	stopAt := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

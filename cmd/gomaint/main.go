@@ -44,6 +44,7 @@ Usage:
   gomaint protect [--dry-run]
   gomaint serve
   gomaint status [--json]
+  gomaint stats [--json] [--target NAME] [--zero]
   gomaint alert list [--json]
   gomaint alert flush [--wait DUR] [--json]
   gomaint alert test [--name NAME] [--json]
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "stats":
+		return cmdStats(ctx, rest, stdout, stderr)
 	case "alert":
 		return cmdAlert(ctx, rest, stdout, stderr)
 	case "check":

@@ -45,6 +45,9 @@ type Context struct {
 	Origin func(key string) discover.Origin
 	// Getenv reads the audited environment.
 	Getenv discover.Getenv
+	// Saved returns what the daemon saved of the caches last (nil: none),
+	// loaded once.
+	Saved func() *savedStatus
 }
 
 // A Check looks at one cache and returns its findings. To add a check, add

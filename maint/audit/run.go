@@ -45,6 +45,9 @@ type Request struct {
 	// function it returns is called when the walk ends.
 	Progress func(target string, entries *atomic.Int64) (done func())
 	Workers  int
+	// StateDir holds the daemon's saved status (CACHE_WIPED compares
+	// with it); "" is paths.StateDir's.
+	StateDir string
 }
 
 // Report is the result of an audit; its JSON form is the stable schema.
@@ -124,9 +127,14 @@ func Run(ctx context.Context, req Request) *Report {
 		defer wg.Done()
 		rootRes = checkGOROOT(ctx, req, env)
 	}()
-	rules := lazyTmpfiles(ctx, cfg.Scope, getenv, req.Environ)
+	rules := TmpfilesRules(ctx, cfg.Scope, getenv, req.Environ)
 
-	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules, Getenv: getenv,
+	stateDir := req.StateDir
+	if stateDir == "" {
+		stateDir = paths.StateDir(cfg.Scope == config.System, getenv)
+	}
+	saved := sync.OnceValue(func() *savedStatus { return loadSaved(stateDir) })
+	c := &Context{Ctx: ctx, Now: now, Scope: cfg.Scope, Tmpfiles: rules, Getenv: getenv, Saved: saved,
 		Origin: func(key string) discover.Origin { return discover.Where(ctx, key, req.Environ, env.GOROOT) }}
 	rep := &Report{Version: SchemaVersion, Scope: cfg.Scope.String(), Config: cfg.File, GOROOTRequired: cfg.GOROOT.Required,
 		Go: GoEnv{Source: env.Source, GoCmd: env.GoCmd, GOFLAGS: env.GOFLAGS, GOTOOLCHAIN: env.GOTOOLCHAIN, GOENV: env.GOENV}}
@@ -246,9 +254,9 @@ func userName(uid uint32) string {
 	return "uid " + strconv.Itoa(int(uid))
 }
 
-// lazyTmpfiles loads the tmpfiles.d rules in force in the background, and
+// TmpfilesRules loads the tmpfiles.d rules in force in the background, and
 // returns a function that waits for them.
-func lazyTmpfiles(ctx context.Context, scope config.Scope, getenv discover.Getenv, environ []string) func() ([]tmpfiles.Rule, error) {
+func TmpfilesRules(ctx context.Context, scope config.Scope, getenv discover.Getenv, environ []string) func() ([]tmpfiles.Rule, error) {
 	var rules []tmpfiles.Rule
 	var err error
 	done := make(chan struct{})

@@ -73,7 +73,7 @@ func (g *gate) leave(uid uint32) {
 
 // Request is a control request.
 type Request struct {
-	Command string `json:"command"` // "status", "audit", "clean", "verify" or "verify-full"
+	Command string `json:"command"` // "status", "audit", "clean", "verify", "verify-full" or "zero" (the counts)
 	Target  string `json:"target,omitempty"`
 }
 

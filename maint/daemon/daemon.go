@@ -91,12 +91,20 @@ type daemon struct {
 	rescan  chan *tstate
 	gone    chan *tstate // a watch ended
 	degrade chan *tstate // a watch lost shards to a limit
+	wiped   chan *tstate // a watch saw every shard directory go
 	iv      Intervals
 	control chan *job
 	pending []*job
 	running *job
 	warned  map[string]bool // guarded by mu
 	sent    *countingSink   // opt.Sink, counted for the status's IO
+
+	// tallies are the targets' counts by name, kept across reloads and
+	// (in stats.json) restarts; guarded by mu.
+	tallies    map[string]*tally
+	statsSaved time.Time // loop only, in saveStats
+	// counted: when the counts last made a publish (loop only).
+	counted time.Time
 }
 
 // Run serves until ctx ends (SIGTERM, SIGINT) and returns the exit status.
@@ -128,8 +136,13 @@ func Run(ctx context.Context, opt Options) int {
 	opt.Sink = sent
 	d := &daemon{opt: opt, jobs: make(chan *job), done: make(chan *job), control: make(chan *job),
 		over: make(chan *tstate, 64), rescan: make(chan *tstate, 64), gone: make(chan *tstate, 64), degrade: make(chan *tstate, 64),
-		iv: opt.Intervals.withDefaults(), sent: sent}
-	d.status = Status{PID: os.Getpid(), Version: opt.Version, Scope: opt.Scope.String(), Started: time.Now(), State: "starting"}
+		wiped: make(chan *tstate, 64), iv: opt.Intervals.withDefaults(), sent: sent}
+	d.status = Status{PID: os.Getpid(), Version: opt.Version, Scope: opt.Scope.String(), Started: time.Now(), State: "starting",
+		BootID: audit.BootID()}
+	var terr error
+	if d.tallies, terr = loadStats(opt.StateDir); terr != nil {
+		d.warnOnce("stats", terr)
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -216,6 +229,11 @@ func Run(ctx context.Context, opt Options) int {
 			d.ended(t)
 		case t := <-d.degrade:
 			d.degraded(t)
+		case t := <-d.wiped:
+			t.wipedQueued.Store(false)
+			if t.watch.Load() != nil {
+				d.sawWipe(t, "every shard directory was removed (go clean -cache, or rm -rf)")
+			}
 		case j := <-d.control:
 			d.submit(j)
 		}
@@ -272,6 +290,7 @@ func (d *daemon) stop(stopWork func(), workerDone <-chan struct{}) int {
 	case <-time.After(d.opt.StopWithin):
 	}
 	d.publish()
+	d.saveStats(true)
 	return ExitOK
 }
 

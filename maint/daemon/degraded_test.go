@@ -91,6 +91,11 @@ func degradedInNamespace(t *testing.T, lim string) {
 		t.Errorf("no WATCH_DEGRADED finding naming %s: %+v", sysctl, st.Targets[0].Findings)
 	}
 	awaitMetric(t, cfg.Daemon.MetricsDir, `gomaint_watch_up{target="build",kind="build"} 0`)
+	// Its counts say they are partial, never silently low (issue 16).
+	if s := st.Targets[0].Stats; s == nil || !s.Counted || !strings.Contains(s.Partial, "degraded") {
+		t.Errorf("a degraded watch's counts: %+v, want partial", s)
+	}
+	awaitMetric(t, cfg.Daemon.MetricsDir, `gomaint_cache_counts_partial{target="build",kind="build"} 1`)
 
 	// Growth only in shards 80..ff, which a watch with 40 watches (root
 	// and 00..26) lacks: the rescans trim it.

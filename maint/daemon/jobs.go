@@ -3,13 +3,17 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"path"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/audit"
 	"github.com/gomaint/gomaint/maint/clean"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/trim"
 	"github.com/gomaint/gomaint/maint/verify"
 )
 
@@ -18,6 +22,7 @@ const (
 	jobAudit  = "audit"
 	jobClean  = "clean"
 	jobRescan = "rescan"
+	jobZero   = "zero" // gomaint stats --zero
 )
 
 // job is one run of the engine. Jobs with the same kind and target that
@@ -26,7 +31,7 @@ const (
 type job struct {
 	kind    string
 	target  string // "" for every target
-	trigger string // start, schedule, limit, control; rescans: overflow, recount, watch, degraded, safety-net
+	trigger string // start, schedule, limit, control; rescans: overflow, recount, watch, degraded, safety-net, wiped
 	replies []chan Response
 
 	// Set for the worker by the loop: the configuration and targets the
@@ -151,6 +156,8 @@ func (d *daemon) exec(ctx context.Context, j *job) {
 		d.runRescan(ctx, j)
 	case jobVerify, jobVerifyFull:
 		d.runVerify(ctx, j)
+	case jobZero:
+		d.zero(j)
 	}
 }
 
@@ -164,7 +171,7 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 			est[t.rt.Name], _ = w.Estimate()
 		}
 	}
-	rep := audit.Run(ctx, audit.Request{Config: &cfg, Environ: d.opt.Environ, Sink: d.opt.Sink})
+	rep := audit.Run(ctx, audit.Request{Config: &cfg, Environ: d.opt.Environ, Sink: d.opt.Sink, StateDir: d.opt.StateDir})
 	if ctx.Err() != nil {
 		return
 	}
@@ -175,6 +182,9 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 	d.status.GOROOT = rep.GOROOT
 	for _, t := range j.targets {
 		t.status.LastAudit = now
+		if rid, ok := audit.RootOf(unix.AT_FDCWD, t.rt.Path); ok && t.rt.Path != "" {
+			t.status.Root = &rid
+		}
 		// The daemon's own finding stays until the watch is whole again,
 		// verification's until the next verification.
 		var own []audit.Finding
@@ -184,17 +194,29 @@ func (d *daemon) runAudit(ctx context.Context, j *job) {
 			}
 		}
 		t.status.Findings = own
+		tl := d.tallyFor(t.rt.Name, now)
 		for _, f := range rep.Findings {
-			if f.Cache == t.rt.Name {
+			switch {
+			case f.Cache != t.rt.Name:
+			case f.Code == audit.CacheWiped:
+				// Seen from the saved status: the daemon keeps it from now
+				// on, unless it saw this wipe itself.
+				if tl.Wipe == nil || now.Sub(tl.WipeAt) >= wipeShown {
+					tl.Wipe, tl.WipeAt, tl.dirty = &f, now, true
+				}
+			default:
 				t.status.Findings = append(t.status.Findings, f)
 			}
 		}
+		d.refreshOwn(t, now) // the audit journaled its own findings
 		for _, c := range rep.Caches {
 			if c.Name != t.rt.Name || c.Facts == nil {
 				continue
 			}
 			t.status.DiskBytes, t.status.Files = c.DiskBytes, c.Files
 			t.status.FSFreeBytes, t.status.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
+			t.status.OldestEntryUnix = c.Facts.OldestEntryUnix
+			t.measured(c.DiskBytes, c.Files, now)
 			if w := t.watch.Load(); w != nil {
 				w.Adjust(c.DiskBytes - est[t.rt.Name])
 				w.SetFiles(c.Files)
@@ -218,7 +240,7 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		}
 	}
 	req := clean.Request{Config: j.cfg, Environ: d.opt.Environ, Sink: d.opt.Sink, Resolved: resolved,
-		LockDir: d.opt.LockDir, NoWait: j.trigger == "limit", Trigger: j.trigger}
+		LockDir: d.opt.LockDir, NoWait: j.trigger == "limit", Trigger: j.trigger, Removed: d.evicted(j.targets)}
 	j.resp.Outcomes = clean.Run(ctx, req)
 	now := time.Now()
 	d.mu.Lock()
@@ -235,6 +257,10 @@ func (d *daemon) runClean(ctx context.Context, j *job) {
 		}
 		r := o.Result
 		t.status.TrimFreedTotal += r.FreedBytes
+		if r.Units > 0 || r.Versions > 0 {
+			d.tallyFor(t.rt.Name, now).add(now, Counters{Trims: 1, EvictedBytes: r.FreedBytes})
+		}
+		t.measured(r.DiskBytesAfter, max(t.seenFiles-r.Files, 0), now)
 		t.status.DiskBytes = r.DiskBytesAfter
 		t.status.LastCleanResult = fmt.Sprintf("removed %s in %d files", config.FormatSize(r.FreedBytes), r.Files)
 		if r.Blocked != "" {
@@ -292,6 +318,7 @@ func (d *daemon) runRescan(ctx context.Context, j *job) {
 		}
 		d.mu.Lock()
 		t.status.DiskBytes, t.status.Files, t.status.FSFreeBytes, t.status.FSFreeInodes, t.status.Error = bytes, files, freeB, freeI, ""
+		t.measured(bytes, files, time.Now())
 		d.mu.Unlock()
 		if j.trigger == "overflow" {
 			journal.Emit(d.opt.Sink, journal.Event{Type: journal.Rescan, Priority: journal.Notice,
@@ -302,6 +329,26 @@ func (d *daemon) runRescan(ctx context.Context, j *job) {
 		if rt.MaxSize > 0 && bytes > int64(rt.MaxSize) {
 			raise(d.over, t, &t.overQueued)
 		}
+	}
+}
+
+// evicted remembers the action entries a trim of targets removes, for
+// LIMIT_THRASHING to know them when go writes them again.
+func (d *daemon) evicted(targets []*tstate) func(string, trim.Removal) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	tallies := map[string]*tally{}
+	for _, t := range targets {
+		tallies[t.rt.Name] = d.tallyFor(t.rt.Name, time.Now())
+	}
+	return func(target string, r trim.Removal) {
+		tl := tallies[target]
+		if tl == nil || r.Unit != "action" {
+			return
+		}
+		name := []byte(path.Base(r.Path))
+		tl.live.Evicted.Add(name)
+		tl.evictedActions.Add(1)
 	}
 }
 

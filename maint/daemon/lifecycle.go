@@ -18,6 +18,59 @@ import (
 	"github.com/gomaint/gomaint/maint/watch"
 )
 
+// countPublish: while builds run, the counts reach the status, metrics and
+// alerts at most this often (and after every job).
+const countPublish = time.Minute
+
+// countsDue collects the counts, raises or clears the findings they
+// decide, and publishes when they changed (loop only).
+func (d *daemon) countsDue(now time.Time) {
+	d.mu.Lock()
+	changed := false
+	var news [][]audit.Finding
+	for _, t := range d.targets {
+		tl := d.tallies[t.rt.Name]
+		if tl == nil {
+			news = append(news, nil)
+			continue
+		}
+		tl.collect(now)
+		changed = changed || tl.unpublished
+		news = append(news, d.refreshOwn(t, now))
+	}
+	d.mu.Unlock()
+	fresh := false
+	for i, fs := range news {
+		d.emitFindings(d.targets[i], fs)
+		fresh = fresh || len(fs) > 0
+	}
+	if fresh || changed && now.Sub(d.counted) >= countPublish {
+		d.counted = now
+		d.publish()
+	}
+}
+
+// seen notes the size of a watched cache while it is whole: a drop to
+// less than half between two polls is a wipe in progress (or a large
+// trim, which sets it itself), not a new size.
+func (d *daemon) seen(t *tstate, now time.Time) {
+	w := t.watch.Load()
+	if w == nil {
+		return
+	}
+	b, f := w.Estimate()
+	d.mu.Lock()
+	if f*2 >= t.seenFiles {
+		t.seenBytes, t.seenFiles, t.seenAt = b, f, now
+	}
+	d.mu.Unlock()
+}
+
+// measured sets what a wipe would lose from an exact count (d.mu held).
+func (t *tstate) measured(bytes, files int64, now time.Time) {
+	t.seenBytes, t.seenFiles, t.seenAt = bytes, files, now
+}
+
 // The watch of a target is a small state machine, driven by the loop:
 //
 //	absent   --root opens, watch complete-->      watching
@@ -89,12 +142,23 @@ func (d *daemon) arm(t *tstate, measure bool) {
 	}
 	var id unix.Stat_t
 	unix.Fstat(root.FD, &id)
+	d.mu.Lock()
+	tl := d.tallyFor(t.rt.Name, now)
+	if rid, ok := audit.RootOf(root.FD, ""); ok {
+		t.status.Root = &rid
+	}
+	d.mu.Unlock()
 	w, err := watch.Open(root, watch.Options{
 		Limit:    int64(t.rt.MaxSize),
 		TrackUse: t.rt.Shared(),
+		Counts:   &tl.live,
 		Over:     func() { raise(d.over, t, &t.overQueued) },
-		Overflow: func() { raise(d.rescan, t, &t.rescanQueued) },
+		Overflow: func() {
+			tl.lostAt.Store(time.Now().Unix())
+			raise(d.rescan, t, &t.rescanQueued)
+		},
 		Degraded: func(*watch.LimitError) { raise(d.degrade, t, &t.degradeQueued) },
+		Wiped:    func() { raise(d.wiped, t, &t.wipedQueued) },
 	})
 	var limit *watch.LimitError
 	if err != nil {
@@ -145,6 +209,7 @@ func (d *daemon) rootGone(t *tstate, why string) {
 	if t.watch.Load() == nil {
 		return
 	}
+	d.sawWipe(t, "the cache directory was removed, moved or replaced ("+why+")")
 	d.disarm(t)
 	d.setWatch(t, watchAbsent, why, nil)
 	d.arm(t, true)
@@ -185,12 +250,14 @@ func (d *daemon) degraded(t *tstate) {
 
 // lifecycleDue runs what is due for each target at now (loop only).
 func (d *daemon) lifecycleDue(now time.Time) {
+	d.countsDue(now)
 	for _, t := range d.targets {
 		if t.wstate == watchOff {
 			continue
 		}
 		if !t.nextPoll.After(now) {
 			t.nextPoll = now.Add(d.iv.Poll)
+			d.seen(t, now)
 			switch {
 			case t.wstate == watchAbsent:
 				d.arm(t, true)

@@ -24,8 +24,14 @@ func (d *daemon) snapshot() *Status {
 	defer d.mu.Unlock()
 	s := d.status
 	s.Targets = nil
+	now := time.Now()
 	for _, t := range d.targets {
+		if tl := d.tallies[t.rt.Name]; tl != nil {
+			tl.collect(now)
+			tl.unpublished = false
+		}
 		ts := t.status
+		ts.Stats = d.stats(t, now)
 		if w := t.watch.Load(); w != nil {
 			ts.DiskBytes, ts.Files = w.Estimate()
 			ts.UsesRecorded = w.Refreshed()
@@ -48,6 +54,7 @@ func (d *daemon) publish() {
 	if err := SaveStatus(d.opt.StateDir, st); err != nil {
 		d.warnOnce("state", err)
 	}
+	d.saveStats(false)
 	if dir := d.cfg.Daemon.MetricsDir; dir != "" {
 		m := metricsOf(st)
 		m.Alerts = d.alertFigures()
@@ -68,10 +75,25 @@ func metricsOf(st *Status) metrics.Snapshot {
 		s.Targets = append(s.Targets, metrics.Target{Name: t.Name, Kind: t.Kind, Path: t.Path, DiskBytes: t.DiskBytes, Files: t.Files,
 			LimitBytes: t.LimitBytes, FSFreeBytes: t.FSFreeBytes, FSFreeInodes: t.FSFreeInodes, TrimFreedBytesTotal: t.TrimFreedTotal,
 			LastAudit: t.LastAudit, LastCleanSuccess: t.LastCleanSuccess, Watch: t.Watch,
-			VerifyModules: t.VerifyModules, LastVerifySuccess: t.LastVerifySuccess})
+			VerifyModules: t.VerifyModules, LastVerifySuccess: t.LastVerifySuccess,
+			Counts: countsOf(t.Stats), EvictedBytesTotal: evictedOf(t.Stats), OldestEntryUnix: t.OldestEntryUnix})
 		s.Findings = append(s.Findings, metrics.CountFindings(t.Findings)...)
 	}
 	return s
+}
+
+func countsOf(s *CacheStats) *metrics.Counts {
+	if s == nil || !s.Counted {
+		return nil
+	}
+	return &metrics.Counts{Hits: s.Total.Hits, Misses: s.Total.Misses, WrittenBytes: s.Total.WrittenBytes, Partial: s.Partial != ""}
+}
+
+func evictedOf(s *CacheStats) int64 {
+	if s == nil {
+		return 0
+	}
+	return s.Total.EvictedBytes
 }
 
 // warnOnce reports a failure to keep state or metrics on stderr (the
@@ -159,9 +181,9 @@ func (d *daemon) answer(c *net.UnixConn, cred *unix.Ucred) {
 	case "status":
 		enc.Encode(Response{Status: d.snapshot().only(acc.may)})
 		return
-	case jobAudit, jobClean, jobVerify, jobVerifyFull:
+	case jobAudit, jobClean, jobVerify, jobVerifyFull, jobZero:
 	default:
-		enc.Encode(Response{Error: "unknown command " + req.Command + "; use status, audit, clean, verify or verify-full"})
+		enc.Encode(Response{Error: "unknown command " + req.Command + "; use status, audit, clean, verify, verify-full or zero"})
 		return
 	}
 	// A target the caller may not act on is one they do not see.

@@ -53,6 +53,9 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 	// IO is what the daemon wrote, on the control socket only.
 	IO *IO `json:"io,omitempty"`
+	// BootID tells a later audit whether the machine booted since
+	// (CACHE_WIPED's causes).
+	BootID string `json:"boot_id,omitempty"`
 
 	// runningTarget is the target of the job Running tells of, "" for all.
 	runningTarget string
@@ -108,6 +111,14 @@ type TargetStatus struct {
 	// limit), absent, watching or degraded; WatchDetail says why.
 	Watch       string `json:"watch,omitempty"`
 	WatchDetail string `json:"watch_detail,omitempty"`
+
+	// Root identifies the cache directory last seen, for a later audit to
+	// tell a cache made anew (CACHE_WIPED).
+	Root *audit.RootID `json:"root,omitempty"`
+	// OldestEntryUnix: the oldest build cache entry at the last audit.
+	OldestEntryUnix int64 `json:"oldest_entry_unix,omitempty"`
+	// Stats: hits, misses, writes and trims (gomaint stats).
+	Stats *CacheStats `json:"stats,omitempty"`
 
 	Findings []audit.Finding `json:"findings"`
 	Error    string          `json:"error,omitempty"`

@@ -33,7 +33,11 @@ type tstate struct {
 	// overQueued, rescanQueued, goneQueued and degradeQueued keep at most
 	// one alarm of each kind in flight from the watch's goroutine to the
 	// loop.
-	overQueued, rescanQueued, goneQueued, degradeQueued atomic.Bool
+	overQueued, rescanQueued, goneQueued, degradeQueued, wipedQueued atomic.Bool
+	// seenBytes, seenFiles and seenAt: the cache's size when last known
+	// whole, what a wipe loses (guarded by daemon.mu).
+	seenBytes, seenFiles int64
+	seenAt               time.Time
 	// recount: the rescan alarm is for a trim whose count writes raced,
 	// not for an inotify queue overflow.
 	recount atomic.Bool
@@ -75,6 +79,7 @@ func (d *daemon) apply(cfg *config.Config, env discover.Env, gr goroot.Result, r
 		t.status = old[rt.Name]
 		t.status.Name, t.status.Kind, t.status.Path, t.status.Group = rt.Name, string(rt.Kind), rt.Path, rt.Group
 		t.status.LimitBytes = int64(rt.MaxSize)
+		d.tallyFor(rt.Name, time.Now())
 		d.targets = append(d.targets, t)
 	}
 	d.status.Config = configName(cfg)

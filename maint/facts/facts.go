@@ -84,10 +84,13 @@ type Facts struct {
 	Symlinks      int64 `json:"symlinks"`
 	Others        int64 `json:"others"` // devices, fifos, sockets
 	// OldestUnix and NewestUnix are the extreme mtimes of regular files.
-	OldestUnix int64   `json:"oldest_unix"`
-	NewestUnix int64   `json:"newest_unix"`
-	Ages       []int64 `json:"age_files"` // files per AgeLabels bucket, by mtime
-	Layout     Layout  `json:"layout"`
+	OldestUnix int64 `json:"oldest_unix"`
+	NewestUnix int64 `json:"newest_unix"`
+	// OldestEntryUnix is the oldest mtime of a build cache entry (go's
+	// last use of it; README and trim.txt are not entries); 0 if none.
+	OldestEntryUnix int64   `json:"oldest_entry_unix,omitempty"`
+	Ages            []int64 `json:"age_files"` // files per AgeLabels bucket, by mtime
+	Layout          Layout  `json:"layout"`
 
 	Owners      map[uint32]*Owner     `json:"owners"`
 	Toolchains  map[string]*Toolchain `json:"-"`

@@ -24,6 +24,9 @@ func (f *Facts) merge(o *Facts) {
 		f.OldestUnix = o.OldestUnix
 	}
 	f.NewestUnix = max(f.NewestUnix, o.NewestUnix)
+	if o.OldestEntryUnix != 0 && (f.OldestEntryUnix == 0 || o.OldestEntryUnix < f.OldestEntryUnix) {
+		f.OldestEntryUnix = o.OldestEntryUnix
+	}
 	for i, n := range o.Ages {
 		f.Ages[i] += n
 	}

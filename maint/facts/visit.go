@@ -79,6 +79,11 @@ func (v *visitor) Visit(d *scan.Dir, e *scan.Entry) scan.Class {
 
 func (v *visitor) layout(d *scan.Dir, e *scan.Entry, kind layout.Kind, size int64) {
 	l := &v.f.Layout
+	if kind == layout.ActionEntry || kind == layout.OutputEntry || kind == layout.ExecEntry {
+		if m := e.Mtime(); v.f.OldestEntryUnix == 0 || m < v.f.OldestEntryUnix {
+			v.f.OldestEntryUnix = m
+		}
+	}
 	switch kind {
 	case layout.Surprise:
 		v.f.Unexpected.Add(d.Join(e.Name), size)

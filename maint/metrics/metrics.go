@@ -55,6 +55,21 @@ type Target struct {
 	// LastVerifySuccess is the end of the last verification of the cache
 	// that could read it and found nothing at error severity.
 	LastVerifySuccess time.Time
+	// Counts are the daemon's hits, misses and writes (nil: not counted,
+	// no samples) and EvictedBytesTotal what its trims freed, since the
+	// last `gomaint stats --zero` (a counter reset).
+	Counts            *Counts
+	EvictedBytesTotal int64
+	// OldestEntryUnix is the mtime of the oldest build cache entry at the
+	// last audit; 0: no sample.
+	OldestEntryUnix int64
+}
+
+// Counts are a watched build cache's counters.
+type Counts struct {
+	Hits, Misses, WrittenBytes int64
+	// Partial: the counts miss events (a degraded watch, a queue overflow).
+	Partial bool
 }
 
 // Finding is the value of one gomaint_findings sample: how many findings
@@ -74,6 +89,9 @@ type Snapshot struct {
 	// Alerts are the alert routes' figures; nil without routes, and then
 	// the alert metrics have no samples.
 	Alerts *Alerts
+	// Now is when the figures were taken (ages are reckoned from it);
+	// zero: the time of Format.
+	Now time.Time
 }
 
 // Alerts is what the alert sender did and what waits for it.
@@ -130,6 +148,9 @@ type family struct {
 
 // Format renders s in the Prometheus text exposition format (version 0.0.4).
 func Format(w io.Writer, s Snapshot) error {
+	if s.Now.IsZero() {
+		s.Now = time.Now()
+	}
 	fams := map[string]*family{}
 	add := func(name, typ, help string, v string, labels ...label) {
 		f := fams[name]
@@ -168,6 +189,17 @@ func Format(w io.Writer, s Snapshot) error {
 		for result, n := range t.VerifyModules {
 			add("gomaint_verify_modules_total", "counter", "Module versions verified, by result: ok, busy (left for the next run), unchecked (only a .mod, no checksum known for it), or the finding (modified, unverifiable, zip_corrupt, unreadable, checksum_mismatch).",
 				itoa(n), label{"target", t.Name}, label{"result", result})
+		}
+		if c := t.Counts; c != nil {
+			add("gomaint_cache_hits_total", "counter", "Build cache lookups that found an entry (action entries opened read-only), counted from inotify events since the last gomaint stats --zero.", itoa(c.Hits), tk...)
+			add("gomaint_cache_misses_total", "counter", "Build cache lookups that missed (action entries written), counted from inotify events since the last gomaint stats --zero.", itoa(c.Misses), tk...)
+			add("gomaint_cache_written_bytes_total", "counter", "Disk bytes (st_blocks*512) of build cache entries written since the last gomaint stats --zero.", itoa(c.WrittenBytes), tk...)
+			add("gomaint_cache_counts_partial", "gauge", "1 if the hit and miss counts miss events (a degraded watch, an inotify queue overflow since the last zero), else 0.", boolInt(c.Partial), tk...)
+		}
+		add("gomaint_cache_evicted_bytes_total", "counter", "Disk bytes freed by the daemon's trims of the cache since the last gomaint stats --zero.", itoa(t.EvictedBytesTotal), tk...)
+		if t.OldestEntryUnix > 0 {
+			add("gomaint_cache_oldest_entry_age_seconds", "gauge", "Age of the least recently used build cache entry (by mtime, which go refreshes on use) at the last audit.",
+				itoa(max(s.Now.Unix()-t.OldestEntryUnix, 0)), tk...)
 		}
 		if !t.LastVerifySuccess.IsZero() {
 			add("gomaint_verify_last_success_timestamp_seconds", "gauge", "Unix time of the last verification of the module cache that read it and found nothing at error severity.",

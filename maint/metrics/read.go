@@ -95,6 +95,22 @@ func parseText(r io.Reader) (Snapshot, error) {
 			t.VerifyModules[labels["result"]] = v
 		case "gomaint_verify_last_success_timestamp_seconds":
 			t.LastVerifySuccess = fromSeconds(f)
+		case "gomaint_cache_hits_total", "gomaint_cache_misses_total", "gomaint_cache_written_bytes_total", "gomaint_cache_counts_partial":
+			if t.Counts == nil {
+				t.Counts = &Counts{}
+			}
+			switch name {
+			case "gomaint_cache_hits_total":
+				t.Counts.Hits = v
+			case "gomaint_cache_misses_total":
+				t.Counts.Misses = v
+			case "gomaint_cache_written_bytes_total":
+				t.Counts.WrittenBytes = v
+			default:
+				t.Counts.Partial = v == 1
+			}
+		case "gomaint_cache_evicted_bytes_total":
+			t.EvictedBytesTotal = v
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -31,6 +31,7 @@ func Audited(prev Snapshot, rep *audit.Report, partial bool, now time.Time) Snap
 		t := Target{Name: c.Name, Kind: c.Kind, Path: c.Path, LimitBytes: c.LimitBytes, LastAudit: now}
 		if c.Facts != nil {
 			t.DiskBytes, t.Files = c.DiskBytes, c.Files
+			t.OldestEntryUnix = c.Facts.OldestEntryUnix
 		}
 		if c.FS != nil {
 			t.FSFreeBytes, t.FSFreeInodes = c.FS.FreeBytes, c.FS.FreeInodes
@@ -38,6 +39,7 @@ func Audited(prev Snapshot, rep *audit.Report, partial bool, now time.Time) Snap
 		if p, ok := old[c.Name]; ok {
 			t.TrimFreedBytesTotal, t.LastCleanSuccess = p.TrimFreedBytesTotal, p.LastCleanSuccess
 			t.VerifyModules, t.LastVerifySuccess = p.VerifyModules, p.LastVerifySuccess
+			t.Counts, t.EvictedBytesTotal = p.Counts, p.EvictedBytesTotal
 		}
 		s.Targets = append(s.Targets, t)
 	}

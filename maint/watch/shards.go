@@ -82,6 +82,9 @@ func (w *Build) addShardLocked(name string, count bool) {
 		return
 	}
 	mask := uint32(shardMask)
+	if w.opt.Counts != nil {
+		mask |= countMask
+	}
 	if w.opt.TrackUse {
 		mask |= unix.IN_OPEN
 	}

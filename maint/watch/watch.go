@@ -66,6 +66,12 @@ type Options struct {
 	Degraded func(*LimitError)
 	// TrackUse refreshes the mtime of entries opened by anyone (shared caches).
 	TrackUse bool
+	// Counts, when set, counts hits, misses and bytes written (counts.go).
+	Counts *Counts
+	// Wiped is called, from the watch's goroutine, when half the shard
+	// directories were removed since the watch began (go clean -cache,
+	// rm -rf): gomaint never removes one. It must not block.
+	Wiped func()
 }
 
 // Build is a watch on one build cache.
@@ -87,6 +93,7 @@ type Build struct {
 
 	bytes, files atomic.Int64
 	refreshed    atomic.Int64
+	shardsGone   int // shard directories removed since the watch began, or since Wiped was called
 }
 
 type shard struct {
@@ -95,12 +102,14 @@ type shard struct {
 }
 
 // Events gomaint watches on a shard: anything that adds, replaces or
-// removes an entry; IN_OPEN too when use is tracked. On the root: shards
-// coming and going, and the root itself going.
+// removes an entry; a file closed without writing (a lookup, when counted);
+// IN_OPEN too when use is tracked. On the root: shards coming and going,
+// and the root itself going.
 const (
 	shardMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
 		unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
-	rootMask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR |
+	countMask = unix.IN_CLOSE_NOWRITE
+	rootMask  = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR |
 		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
 	rootGoneMask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_IGNORED | unix.IN_UNMOUNT
 )
@@ -240,6 +249,10 @@ func (w *Build) rootEvent(mask uint32, name []byte) {
 	if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
 		w.dropLocked(string(name))
 		delete(w.failed, string(name))
+		if w.shardsGone++; w.shardsGone >= 128 && w.opt.Wiped != nil {
+			w.shardsGone = 0
+			w.opt.Wiped()
+		}
 	} else {
 		w.addShardLocked(string(name), true)
 	}
@@ -266,18 +279,29 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 		return // a shard we dropped, or an event on the shard itself
 	}
 	isDir := mask&unix.IN_ISDIR != 0
+	if mask&unix.IN_CLOSE_NOWRITE != 0 && (len(name) != 66 || name[65] != 'a') {
+		return // the outputs go reads, and our own scans: the commonest events, passed over first
+	}
 	kind, _ := layout.Entry(&scan.Dir{Depth: 1, Class: layout.Shard}, name, isDir, true)
 	if kind != layout.ActionEntry && kind != layout.OutputEntry && kind != layout.ExecEntry {
 		return // go's temporary files and strangers: the audit's business
 	}
 	switch {
+	case mask&unix.IN_CLOSE_NOWRITE != 0:
+		if w.opt.Counts != nil {
+			w.opt.Counts.Hits.Add(1)
+		}
 	case mask&unix.IN_CREATE != 0 && !isDir:
 		w.files.Add(1)
+		if kind == layout.ActionEntry {
+			w.opt.Counts.created(name)
+		}
 	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 && !isDir:
 		w.files.Add(-1)
 	case mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) != 0:
 		if st, err := w.root.Stat(fd, string(name)); err == nil {
 			w.bytes.Add(int64(st.Blocks) * 512)
+			w.opt.Counts.written(kind, int64(st.Blocks)*512)
 			if mask&unix.IN_MOVED_TO != 0 && !isDir {
 				w.files.Add(1)
 			}

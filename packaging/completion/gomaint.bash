@@ -52,7 +52,7 @@ _gomaint() {
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status alert config version help' -- "$cur"))
+                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status stats alert config version help' -- "$cur"))
             fi
             return
             ;;
@@ -63,6 +63,7 @@ _gomaint() {
         protect) flags="--dry-run" ;;
         serve) flags="" ;;
         status) flags="--json" ;;
+        stats) flags="--json --target --zero" ;;
         alert)
             case $sub in
                 "")

@@ -23,6 +23,7 @@ path = "/usr/local/go"
 
 [daemon]
 watch = true
+metrics_dir = "/var/lib/prometheus/node-exporter"
 
 [[target]]
 name = "late"
@@ -34,6 +35,7 @@ min_age = "1h"
 
 const (
 	lateCache = "/var/cache/go/late"
+	promFile  = "/var/lib/prometheus/node-exporter/gomaint.prom"
 	lateLimit = 8 * mib
 	helloDir  = "/root/hello"
 	stageDir  = "/root/stage" // a cache filled by a real go build, then aged
@@ -70,6 +72,7 @@ func TestWatchLifecycle(t *testing.T) {
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > main.go`)
 	goBuild(t, c, stageDir)
 	c.sh(t, `find `+stageDir+` -exec touch -h -d '-3 hours' {} +`)
+	c.sh(t, `mkdir -p `+filepath.Dir(promFile))
 
 	start := time.Now()
 	resetStartLimit(t, c)
@@ -104,6 +107,13 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > m
 	// The trim min_age blocked is retried after a growing pause (up to
 	// 10 minutes in general; here about a minute at most).
 	held(t, c, aged, 2*time.Minute, "a cache a real go build made again after rm -rf")
+
+	// 3b. Issue 16: real builds in the watched cache are counted, and the
+	// counters reach gomaint.prom: the first writes what the trims took
+	// (misses), the second, within min_age of it, finds it (hits).
+	goBuild(t, c, lateCache)
+	goBuild(t, c, lateCache)
+	countedInProm(t, c, 90*time.Second)
 
 	// 4. Degraded: an open-file limit too low for every shard's watch.
 	dropIn := filepath.Join(c.root, "etc/systemd/system/gomaint.service.d")
@@ -176,6 +186,36 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n' > m
 	c.run(t, "systemctl", "daemon-reload")
 	resetStartLimit(t, c)
 	c.run(t, "systemctl", "restart", "gomaint.service")
+}
+
+// countedInProm waits for gomaint.prom to count hits and misses of the
+// late cache, and checks gomaint stats shows them.
+func countedInProm(t *testing.T, c *container, within time.Duration) {
+	t.Helper()
+	sample := func(text, name string) int64 {
+		m := regexp.MustCompile(`(?m)^` + name + `\{target="late",kind="build"\} ([0-9]+)$`).FindStringSubmatch(text)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return n
+	}
+	deadline := time.Now().Add(within)
+	for {
+		data, _ := os.ReadFile(filepath.Join(c.root, promFile))
+		hits, misses := sample(string(data), "gomaint_cache_hits_total"), sample(string(data), "gomaint_cache_misses_total")
+		if hits > 0 && misses > 0 {
+			t.Logf("gomaint.prom after a go build: %d hits, %d misses", hits, misses)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hits and misses counted in %s within %s after two go builds:\n%s", promFile, within, data)
+		}
+		time.Sleep(time.Second)
+	}
+	if out := c.out("gomaint", "stats", "--system", "--target", "late"); !strings.Contains(out, "hit ratio") {
+		t.Errorf("gomaint stats does not show the counts:\n%s", out)
+	}
 }
 
 // saysDegraded checks that systemctl status (within 20 seconds) and

@@ -66,6 +66,31 @@ func sections() []section {
 				query{sel("gomaint_fs_free_inodes"), "{{instance}} {{target}} free inodes"}).
 				Span(8).Height(6),
 		}},
+		{"Effectiveness", []cog.Builder[dashboard.Panel]{
+			timeseriesPanel("Hit ratio",
+				"Of the lookups builds made in the build cache, how many found what they needed?", "percentunit",
+				query{"sum by (instance, target) (increase(" + sel("gomaint_cache_hits_total") + "[$__rate_interval])) / (sum by (instance, target) (increase(" + sel("gomaint_cache_hits_total") + "[$__rate_interval])) + sum by (instance, target) (increase(" + sel("gomaint_cache_misses_total") + "[$__rate_interval])))",
+					"{{instance}} {{target}}"}).
+				Span(8).Height(6),
+			timeseriesPanel("Misses per minute",
+				"How much are builds compiling from scratch?", "short",
+				query{"sum by (instance, target) (rate(" + sel("gomaint_cache_misses_total") + "[$__rate_interval])) * 60", "{{instance}} {{target}}"}).
+				Span(8).Height(6),
+			timeseriesPanel("Bytes written and evicted",
+				"How fast do builds add to the cache, and how much do trims take away again?", "bytes",
+				query{"sum by (instance, target) (increase(" + sel("gomaint_cache_written_bytes_total") + "[$__rate_interval]))", "{{instance}} {{target}} written"},
+				query{"sum by (instance, target) (increase(" + sel("gomaint_cache_evicted_bytes_total") + "[$__rate_interval]))", "{{instance}} {{target}} evicted"}).
+				Span(8).Height(6),
+			statPanel("Oldest entry",
+				"How far back does the build cache reach: the age of its least recently used entry at the last audit?", "s",
+				query{sel("gomaint_cache_oldest_entry_age_seconds"), "{{instance}} {{target}}"}).
+				Span(12).Height(6),
+			timelinePanel("Counts complete",
+				"Can the hit and miss counts be trusted, or did a degraded watch or a queue overflow miss events?",
+				query{"1 - " + sel("gomaint_cache_counts_partial"), "{{instance}} {{target}}"}).
+				Mappings(states("complete", "partial: events missed")).
+				Span(12).Height(6),
+		}},
 		{"Health", []cog.Builder[dashboard.Panel]{
 			timelinePanel("Open findings by code and severity",
 				"Which findings did the audits report, how grave, and since when?",

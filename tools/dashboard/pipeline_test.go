@@ -267,6 +267,11 @@ func ruleTargets(s metrics.Snapshot) map[string][]string {
 			return f.Severity == "error" && !strings.HasPrefix(f.Code, "GOROOT_")
 		}),
 		"GomaintDiskSmallerThanCacheLimit": small,
+		// Minutes of history: no hour against a day before; a day's growth
+		// stopped by max_size (build), or none (mod).
+		"GomaintCacheHitRatioCollapsed":  nil,
+		"GomaintCacheFillsDiskWithinDay": nil,
+		"GomaintCacheThrashing":          findings(func(f metrics.Finding) bool { return f.Code == "LIMIT_THRASHING" }),
 	}
 }
 

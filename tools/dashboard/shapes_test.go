@@ -27,6 +27,13 @@ var panelShapes = map[string]shape{
 	`panel "Time since the last successful clean" query A`:        forTargets("build", "mod").and(lastAbove(-1)),
 	`panel "Time since the last successful verification" query A`: forTargets("mod").and(lastAbove(-1)),
 	`panel "Module versions verified, by result" query A`:         labelSeen("result", "ok").and(someAbove("", 0)),
+	// Only the watched build cache is counted.
+	`panel "Hit ratio" query A`:                 labelSeen("target", "build"),
+	`panel "Misses per minute" query A`:         labelSeen("target", "build"),
+	`panel "Bytes written and evicted" query A`: labelSeen("target", "build").and(someAbove("build", 0)),
+	`panel "Bytes written and evicted" query B`: labelSeen("target", "build"),
+	`panel "Oldest entry" query A`:              labelSeen("target", "build"),
+	`panel "Counts complete" query A`:           labelSeen("target", "build"),
 	// The pipeline's exec route delivered the findings' alerts.
 	`panel "Alert deliveries" query A`:            labelSeen("outcome", "delivered").and(someAbove("", 0)),
 	`panel "Alerts waiting for delivery" query A`: count(1).and(lastAbove(-1)),
