@@ -95,6 +95,7 @@ func TestFlushWait(t *testing.T) {
 		return false
 	}
 	sp := spoolOf(t, "hook", "a1")
+	spooledNow(t, sp) // this test runs on the real clock: retry_for counts from now
 	start := time.Now()
 	res, err := Flush(t.Context(), sp, []Route{sendRoute("hook", "json", rc.URL)}, FlushOptions{Wait: time.Minute})
 	if err != nil || res.Failed != 1 || res.Delivered != 1 || res.Pending != 0 {
@@ -114,6 +115,17 @@ func TestFlushWait(t *testing.T) {
 	}
 	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("flush took %v waiting for an alert due after Wait", took)
+	}
+}
+
+// spooledNow dates every entry of sp now, for a test on the real clock.
+func spooledNow(t *testing.T, sp Spool) {
+	t.Helper()
+	for _, e := range entries(t, sp) {
+		e.Spooled = time.Now()
+		if err := sp.Put(e); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -208,6 +220,7 @@ func TestConcurrentFlushes(t *testing.T) {
 	}
 	sp := spoolOf(t, "hook", ids...)
 	addEntries(t, sp, "other", "o1", "o2", "o3")
+	spooledNow(t, sp)
 	routes := []Route{sendRoute("hook", "json", rc.URL), sendRoute("other", "json", rc.URL)}
 	var wg sync.WaitGroup
 	results := make([]FlushResult, 4)
