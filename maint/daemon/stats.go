@@ -24,9 +24,9 @@ type Counters struct {
 	Misses         int64 `json:"misses"`
 	Created        int64 `json:"entries_created"`
 	Recreated      int64 `json:"entries_recreated"`
-	WrittenBytes   int64 `json:"written_bytes"`
+	WrittenBytes   int64 `json:"written_disk_bytes"`
 	Trims          int64 `json:"trims"`
-	EvictedBytes   int64 `json:"evicted_bytes"`
+	EvictedBytes   int64 `json:"evicted_disk_bytes"`
 	EvictedActions int64 `json:"evicted_actions"`
 }
 
