@@ -227,6 +227,16 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 		return nil, err
 	}
 
+	// The counting load, after the idle window and the audit (not part of
+	// their figures), and before the builds: their limit trims would
+	// remove the entries it looks up.
+	if r.counting, err = r.countLoad(ctx, p.pid(), filepath.Join(run, "gomaint", "control.sock")); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fails = append(fails, "counting load: "+err.Error())
+	}
+
 	// Builds grow the watched cache past a limit just above its size.
 	fmt.Printf("building: %d entries/s of %d KiB into the watched cache for %s, its limit just above its size...\n",
 		buildEntriesPerSec, buildEntryBytes>>10, r.idle)
@@ -235,15 +245,6 @@ func (r *daemonRun) serve(ctx context.Context) (fails []string, err error) {
 			return nil, ctx.Err()
 		}
 		fails = append(fails, "building: "+err.Error())
-	}
-
-	// The counting load, after the idle window and the audit: not part of
-	// their figures.
-	if r.counting, err = r.countLoad(ctx, p.pid(), filepath.Join(run, "gomaint", "control.sock")); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		fails = append(fails, "counting load: "+err.Error())
 	}
 
 	// Stop as systemd does.
