@@ -56,8 +56,16 @@ func (s Spool) Put(e *Entry) error {
 	if err != nil {
 		return err
 	}
+	// The group is the directory's as opened without following a link,
+	// as WriteAtomicGroup opens it; never a link target's.
+	dfd, err := scan.OpenDir(s.Dir)
+	if err != nil {
+		return fmt.Errorf("alert spool: %w", err)
+	}
 	var st unix.Stat_t
-	if err := unix.Stat(s.Dir, &st); err != nil {
+	err = unix.Fstat(dfd, &st)
+	unix.Close(dfd)
+	if err != nil {
 		return fmt.Errorf("alert spool: %w", err)
 	}
 	if err := safefs.WriteAtomicGroup(s.Dir, e.fileName(), append(data, '\n'), 0o640, int(st.Gid)); err != nil {
