@@ -159,16 +159,18 @@ func (d *daemon) zero(j *job) {
 	d.statsSaved = time.Time{}
 }
 
-// stats is t's CacheStats (d.mu held).
+// stats is t's CacheStats (d.mu held). It reads the watch state from
+// t.status, not t.wstate: socket goroutines call it, and wstate is the
+// loop's alone.
 func (d *daemon) stats(t *tstate, now time.Time) *CacheStats {
 	tl := d.tallies[t.rt.Name]
 	if tl == nil {
 		return nil
 	}
-	s := &CacheStats{Counted: t.wstate != watchOff, Since: tl.Since, Total: tl.Total,
+	s := &CacheStats{Counted: t.status.Watch != watchOff, Since: tl.Since, Total: tl.Total,
 		LastHour: tl.window(now, time.Hour), LastDay: tl.window(now, 24*time.Hour)}
 	switch {
-	case t.wstate == watchDegraded:
+	case t.status.Watch == watchDegraded:
 		s.Partial = "the watch is degraded: entries in shard directories without a watch are not counted"
 	case !tl.Lost.IsZero():
 		s.Partial = "the kernel dropped inotify events (queue overflow) at " + tl.Lost.Format(time.DateTime)
