@@ -45,6 +45,7 @@ Usage:
   gomaint serve
   gomaint status [--json]
   gomaint stats [--json] [--target NAME] [--zero]
+  gomaint run [--prune [--dry-run]] [--json] [--summary FILE] [--target NAME] -- COMMAND [ARGS...]
   gomaint alert list [--json]
   gomaint alert flush [--wait DUR] [--json]
   gomaint alert test [--name NAME] [--json]
@@ -63,7 +64,8 @@ Exit status: 0 healthy (clean: every target within its limits), 1 findings at
 or above --fail-on (clean: a limit not reached, or a clean already running;
 verify: also a module cache that could not be verified),
 2 usage error, 3 no daemon running (status), 78 configuration or GOROOT
-unusable.
+unusable. run exits as its command did (128+N when killed by signal N, or
+when gomaint got signal N), 126 or 127 when the command could not be started.
 `
 
 func main() {
@@ -105,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdStats(ctx, rest, stdout, stderr)
 	case "alert":
 		return cmdAlert(ctx, rest, stdout, stderr)
+	case "run":
+		// The arguments after the command are its own: the global flags go first.
+		return cmdRun(ctx, append(globals, args[1:]...), stdout, stderr)
 	case "check":
 		if len(rest) == 0 || rest[0] != "goroot" {
 			safetext.Fprintln(stderr, "gomaint: usage: gomaint check goroot [--goroot DIR] [--expect-version goX.Y]")

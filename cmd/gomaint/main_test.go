@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	testenv.Cleanup()
+	if two.dir != "" {
+		os.RemoveAll(two.dir)
+	}
 	os.Exit(code)
 }
 
@@ -58,6 +61,12 @@ func gomaintAs(t *testing.T, env []string, attr *syscall.SysProcAttr, args ...st
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = attr
+	return collect(t, cmd)
+}
+
+// collect runs cmd to its end and returns its exit status and output.
+func collect(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

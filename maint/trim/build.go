@@ -124,6 +124,30 @@ var removeWorkers = max(16, 4*runtime.GOMAXPROCS(0))
 // Every worker checks ctx between two entries, so a cancelled trim stops
 // within one removal per worker.
 func removeOld(ctx context.Context, root *safefs.Root, cutoff, minAge time.Duration, now int64, res *Result, opt *Options) error {
+	return removeShards(ctx, res, opt, func(r *Result) shardTrimmer {
+		return shardTrimmer{root: root, cutoff: cutoff, minAge: minAge, now: now, res: r, opt: opt}
+	})
+}
+
+// Keep tells Prune whether to keep a build-cache entry: kind is
+// layout.ActionEntry, OutputEntry or ExecEntry, st its statx.
+type Keep func(kind layout.Kind, name []byte, st *unix.Statx_t) bool
+
+// Prune removes every action, output and executable entry of a build
+// cache that keep does not keep, shard by shard, as a trim removes (and
+// counts) old ones: `gomaint run --prune`. Nothing else is touched.
+func Prune(ctx context.Context, root *safefs.Root, keep Keep, opt Options) (*Result, error) {
+	start := time.Now()
+	res := &Result{DryRun: opt.DryRun, Policy: "the run's working set"}
+	err := removeShards(ctx, res, &opt, func(r *Result) shardTrimmer {
+		return shardTrimmer{root: root, keep: keep, res: r, opt: &opt}
+	})
+	res.DurationMS = time.Since(start).Milliseconds()
+	return res, err
+}
+
+// removeShards runs pass 2's workers, each trimmer made by mk.
+func removeShards(ctx context.Context, res *Result, opt *Options, mk func(*Result) shardTrimmer) error {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = removeWorkers
@@ -136,8 +160,8 @@ func removeOld(ctx context.Context, root *safefs.Root, cutoff, minAge time.Durat
 		wg.Add(1)
 		go func(r *Result) {
 			defer wg.Done()
-			t := shardTrimmer{ctx: ctx, done: ctx.Done(), root: root, cutoff: cutoff, minAge: minAge, now: now, res: r, opt: opt,
-				buf: make([]byte, 32<<10)}
+			t := mk(r)
+			t.ctx, t.done, t.buf = ctx, ctx.Done(), make([]byte, 32<<10)
 			for s := int(next.Add(1) - 1); s < 256 && ctx.Err() == nil; s = int(next.Add(1) - 1) {
 				t.shard(s)
 			}
@@ -158,6 +182,7 @@ type shardTrimmer struct {
 	cutoff time.Duration
 	minAge time.Duration
 	now    int64 // Unix nanoseconds
+	keep   Keep  // when set, what to keep, in place of cutoff
 	res    *Result
 	opt    *Options
 	buf    []byte // getdents buffer
@@ -205,7 +230,11 @@ func (t *shardTrimmer) entry(e *safefs.DirEntry) error {
 	if kind != layout.ActionEntry && kind != layout.OutputEntry && kind != layout.ExecEntry {
 		return nil // not Go's: a finding for the audit, never a removal
 	}
-	if lruAge(t.now, ns(e.Stat.Mtime), ns(e.Stat.Ctime), t.minAge) < t.cutoff {
+	if t.keep != nil {
+		if t.keep(kind, e.Name, e.Stat) {
+			return nil
+		}
+	} else if lruAge(t.now, ns(e.Stat.Mtime), ns(e.Stat.Ctime), t.minAge) < t.cutoff {
 		return nil
 	}
 	rm := Removal{Unit: unitOf(kind), DiskBytes: int64(e.Stat.Blocks) * 512, Files: 1, LastUsed: e.Stat.Mtime.Sec}

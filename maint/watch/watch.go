@@ -72,6 +72,12 @@ type Options struct {
 	// directories were removed since the watch began (go clean -cache,
 	// rm -rf): gomaint never removes one. It must not block.
 	Wiped func()
+	// Entry, when set, hears from the watch's goroutine of every action
+	// entry go looked up (written false) and every action, output or
+	// executable entry written or moved in (written true): the working
+	// set of `gomaint run`. name is only valid during the call. It needs
+	// Counts set, for the lookups' events; it must not block.
+	Entry func(name []byte, written bool)
 }
 
 // Build is a watch on one build cache.
@@ -193,6 +199,8 @@ func (w *Build) Run() error {
 		n, err := w.file.Read(buf)
 		if errors.Is(err, os.ErrClosed) {
 			return nil
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			return w.drain(buf)
 		} else if err != nil {
 			return fmt.Errorf("read inotify events: %w", err)
 		}
@@ -201,6 +209,26 @@ func (w *Build) Run() error {
 		}
 		if w.opt.Limit > 0 && w.bytes.Load() > w.opt.Limit && w.opt.Over != nil {
 			w.opt.Over()
+		}
+	}
+}
+
+// Drain makes Run handle every event the kernel has queued, then return
+// nil: a caller whose build has ended (its files closed, so their events
+// queued) hears of all of them, which Close would drop.
+func (w *Build) Drain() error { return w.file.SetReadDeadline(time.Now()) }
+
+// drain reads the queue to its end, past the deadline the poller keeps.
+func (w *Build) drain(buf []byte) error {
+	for {
+		n, err := unix.Read(w.ifd, buf)
+		if err == unix.EAGAIN || (err == nil && n <= 0) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read inotify events: %w", err)
+		}
+		if err := w.handle(buf[:n]); err != nil {
+			return err
 		}
 	}
 }
@@ -291,6 +319,9 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 		if w.opt.Counts != nil {
 			w.opt.Counts.Hits.Add(1)
 		}
+		if w.opt.Entry != nil {
+			w.opt.Entry(name, false)
+		}
 	case mask&unix.IN_CREATE != 0 && !isDir:
 		w.files.Add(1)
 		if kind == layout.ActionEntry {
@@ -302,6 +333,9 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 		if st, err := w.root.Stat(fd, string(name)); err == nil {
 			w.bytes.Add(int64(st.Blocks) * 512)
 			w.opt.Counts.written(kind, int64(st.Blocks)*512)
+			if w.opt.Entry != nil {
+				w.opt.Entry(name, true)
+			}
 			if mask&unix.IN_MOVED_TO != 0 && !isDir {
 				w.files.Add(1)
 			}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/paths"
+	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/safetext"
+	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/workset"
+)
+
+// Exit statuses of `gomaint run` itself, as a shell gives them, when the
+// command could not be started; otherwise it exits as the command did.
+const (
+	exitCannotRun = 126
+	exitNotFound  = 127
+)
+
+// forwarded are the signals `gomaint run` passes to its command.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlags("run", stderr)
+	c.register(fs)
+	prune := fs.Bool("prune", false, "after the command, remove the cache entries it neither used nor wrote")
+	dryRun := fs.Bool("dry-run", false, "with --prune: list what would be removed; remove nothing")
+	asJSON := fs.Bool("json", false, "print the report as JSON on standard output")
+	summary := fs.String("summary", "", "append the report as Markdown to `file` (e.g. $GITHUB_STEP_SUMMARY)")
+	name := fs.String("target", "", "watch only the target with this `name`")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		safetext.Fprintln(stderr, "gomaint run: no command; usage: gomaint run [--prune] [--dry-run] [--json] [--summary FILE] [--target NAME] -- COMMAND [ARGS...]")
+		return exitUsage
+	}
+	if *dryRun && !*prune {
+		safetext.Fprintln(stderr, "gomaint run: --dry-run only means something with --prune")
+		return exitUsage
+	}
+	_, cfg, code := c.load(fs, *name)
+	if code != exitOK {
+		return code
+	}
+	resolved, _ := target.Resolve(ctx, cfg, os.Environ())
+	r := &runner{stderr: stderr, lockDir: paths.LockDir(c.system, os.Getenv)}
+	for _, rt := range resolved {
+		if rt.Kind == config.Build {
+			r.watchBuild(rt)
+		}
+	}
+
+	status, sig := r.execute(argv, stderr)
+	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds()}
+	if sig != nil {
+		rep.Signal = sig.String()
+	}
+	for _, b := range r.builds {
+		rep.Caches = append(rep.Caches, r.finish(ctx, b, *prune && sig == nil, *dryRun, stdout))
+	}
+	rep.Caches = append(rep.Caches, r.unwatched...)
+	r.print(rep, *asJSON, stdout)
+	if *summary != "" {
+		if err := appendSummary(*summary, rep); err != nil {
+			safetext.Fprintf(stderr, "gomaint run: --summary: %v\n", err)
+		}
+	}
+	return status
+}
+
+// runner is one `gomaint run`: the caches it watches and the locks it
+// holds while the command runs, so that no clean or limit trim removes
+// what the build is using.
+type runner struct {
+	stderr    io.Writer
+	lockDir   string
+	started   time.Time
+	builds    []*watchedBuild
+	unwatched []cacheReport
+}
+
+type watchedBuild struct {
+	rt      target.Resolved
+	ws      *workset.Build
+	release func() // the cache's lock, nil when another run holds it
+}
+
+// watchBuild starts watching one build cache; a cache it cannot watch is
+// reported, never a reason to keep the command from running.
+func (r *runner) watchBuild(rt target.Resolved) {
+	rep := cacheReport{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
+	switch {
+	case rt.Disabled || rt.Unresolved:
+		rep.NotWatched = "no cache (GOCACHE unset or off)"
+	case rt.Err != nil:
+		rep.NotWatched = rt.Err.Error()
+	case !rt.Exists:
+		rep.NotWatched = "the cache did not exist when the command started: all it holds now, the command wrote"
+	}
+	if rep.NotWatched != "" {
+		r.unwatched = append(r.unwatched, rep)
+		return
+	}
+	root, err := safefs.OpenRoot(rt.Path)
+	if err != nil {
+		rep.NotWatched = err.Error()
+		r.unwatched = append(r.unwatched, rep)
+		return
+	}
+	release, err := lock.Acquire(r.lockDir, root.FD, rt.Name, 0)
+	if err != nil {
+		safetext.Fprintf(r.stderr, "gomaint run: %s: not holding the cache's lock (%v); a clean may remove entries while the command runs\n", rt.Name, err)
+		release = nil
+	}
+	ws, err := workset.Watch(root)
+	if err != nil {
+		if release != nil {
+			release()
+		}
+		root.Close()
+		rep.NotWatched = err.Error()
+		r.unwatched = append(r.unwatched, rep)
+		return
+	}
+	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: release})
+}
+
+// execute runs argv with the standard streams passed through and the
+// forwarded signals passed on, and returns its exit status as a shell
+// gives it (128+N when killed by signal N) and the signal gomaint itself
+// received, if any.
+func (r *runner) execute(argv []string, stderr io.Writer) (int, os.Signal) {
+	sigs := make(chan os.Signal, len(forwarded))
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	r.started = time.Now()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		safetext.Fprintf(stderr, "gomaint run: %v\n", err)
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return exitNotFound, nil
+		}
+		return exitCannotRun, nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var got os.Signal
+	for {
+		select {
+		case s := <-sigs:
+			got = s
+			cmd.Process.Signal(s)
+		case <-done:
+			return exitStatus(cmd.ProcessState, got), got
+		}
+	}
+}
+
+// exitStatus is the command's status; when gomaint was itself signalled,
+// 128 plus that signal, as a shell reports a job it killed.
+func exitStatus(ps *os.ProcessState, got os.Signal) int {
+	if s, ok := got.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// finish ends the watch of one build cache, measures the run's working
+// set, and prunes the rest when asked and safe.
+func (r *runner) finish(ctx context.Context, b *watchedBuild, prune, dryRun bool, stdout io.Writer) cacheReport {
+	defer b.ws.Root.Close()
+	stopErr := b.ws.Stop()
+	set := b.ws.Set()
+	rep := buildReport(b, set)
+	switch {
+	case !prune:
+	case stopErr != nil:
+		rep.PruneSkipped = stopErr.Error()
+	default:
+		if b.release == nil {
+			release, err := lock.Acquire(r.lockDir, b.ws.Root.FD, b.rt.Name, lock.Wait)
+			if err != nil {
+				rep.PruneSkipped = err.Error()
+				break
+			}
+			b.release = release
+		}
+		res, err := b.ws.Prune(ctx, set, pruneOptions(b.rt.Name, dryRun, stdout))
+		rep.Prune = res
+		if err != nil {
+			rep.PruneSkipped = err.Error()
+		}
+		if res != nil {
+			rep.DiskBytesAfter -= res.FreedBytes
+		}
+	}
+	if b.release != nil {
+		b.release()
+		b.release = nil
+	}
+	return rep
+}

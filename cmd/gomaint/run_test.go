@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomaint/gomaint/maint/testenv"
+)
+
+// runIn runs gomaint in dir with env (added to the test's), its stdin
+// from stdin.
+func runIn(t *testing.T, env []string, dir, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env, cmd.Dir, cmd.Stdin = append(os.Environ(), env...), dir, strings.NewReader(stdin)
+	return collect(t, cmd)
+}
+
+// runJSON is `gomaint run --json ARGS` in dir, the report decoded from
+// the last line of its standard output.
+func runJSON(t *testing.T, env []string, dir string, args ...string) (runReport, result) {
+	t.Helper()
+	r := runIn(t, env, dir, "", append([]string{"run", "--json", "--log", "none"}, args...)...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var rep runReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("gomaint run %v: %v: %+v", args, err, r)
+	}
+	return rep, r
+}
+
+// gocacheOf is GOCACHE in env.
+func gocacheOf(env []string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOCACHE="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// buildCache is the report's build cache.
+func buildCache(t *testing.T, rep runReport) cacheReport {
+	t.Helper()
+	for _, c := range rep.Caches {
+		if c.Kind == "build" {
+			return c
+		}
+	}
+	t.Fatalf("no build cache in %+v", rep)
+	return cacheReport{}
+}
+
+// entryNames lists the build cache's action and output entries.
+func entryNames(cache string) map[string]bool {
+	names, _ := filepath.Glob(filepath.Join(cache, "??", "*-[ad]"))
+	set := map[string]bool{}
+	for _, n := range names {
+		set[filepath.Base(n)] = true
+	}
+	return set
+}
+
+// twoModules gives the test a copy of a build cache filled by real
+// builds of two modules, A and B (made once per test binary), and returns
+// their directories, the environment with the copy as GOCACHE, and the
+// entries only B's build made.
+func twoModules(t *testing.T) (a, b string, env []string, onlyB map[string]bool) {
+	testenv.Command(t, "go")
+	two.once.Do(func() {
+		two.err = errors.New("making the two builds failed in an earlier test")
+		two.err = two.make(t) // a t.Fatal inside leaves the error above
+	})
+	if two.err != nil {
+		t.Fatal(two.err)
+	}
+	dir := testenv.Dir(t)
+	testenv.Run(t, nil, "", "cp", "-a", filepath.Join(two.dir, "gocache"), dir)
+	// The fixture's environment but for GOCACHE: go keys some entries
+	// on GOPATH and GOMODCACHE too.
+	for _, kv := range two.env {
+		if strings.HasPrefix(kv, "GOCACHE=") {
+			kv = "GOCACHE=" + filepath.Join(dir, "gocache")
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+	// Entries changed in the two seconds before a run are the run's to
+	// keep (youngSlack), and the copy changed every ctime.
+	time.Sleep(2100 * time.Millisecond)
+	return two.a, two.b, env, two.onlyB
+}
+
+// twoBuilds is the cache twoModules copies, with the modules' sources.
+type twoBuilds struct {
+	once      sync.Once
+	err       error
+	dir, a, b string
+	env       []string
+	onlyB     map[string]bool
+}
+
+var two twoBuilds
+
+// make builds A, then B, into a fresh cache.
+func (f *twoBuilds) make(t testing.TB) error {
+	var err error
+	if f.dir, err = os.MkdirTemp("/var/tmp", "gomaint-run-"); err != nil {
+		return err
+	}
+	f.env = append(testenv.GoEnv(f.dir), "GOFLAGS=-buildvcs=false")
+	f.a = testenv.StdModule(t, f.dir, "a", "encoding/json")
+	f.b = testenv.StdModule(t, f.dir, "b", "text/template", "net/mail")
+	build := func(dir string) error {
+		cmd := exec.Command("go", "build", "-o", "/dev/null", ".")
+		cmd.Env, cmd.Dir = append(os.Environ(), f.env...), dir // as runIn's
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build in %s: %v\n%s", dir, err, out)
+		}
+		return nil
+	}
+	if err := build(f.a); err != nil {
+		return err
+	}
+	cache := filepath.Join(f.dir, "gocache")
+	withA := entryNames(cache)
+	if err := build(f.b); err != nil {
+		return err
+	}
+	f.onlyB = map[string]bool{}
+	for n := range entryNames(cache) {
+		if !withA[n] {
+			f.onlyB[n] = true
+		}
+	}
+	if len(f.onlyB) < 10 {
+		return fmt.Errorf("building B added only %d entries", len(f.onlyB))
+	}
+	return nil
+}
+
+func TestRunPruneKeepsTheWorkingSet(t *testing.T) {
+	a, b, env, onlyB := twoModules(t)
+	cache := gocacheOf(env)
+
+	rep, r := runJSON(t, env, a, "--prune", "--", "go", "build", "-o", "/dev/null", ".")
+	c := buildCache(t, rep)
+	if r.code != 0 || c.Prune == nil || c.Prune.Units < int64(len(onlyB)) || c.PruneSkipped != "" {
+		t.Fatalf("prune after building A: %+v\n%+v", c, r)
+	}
+	// A miss or two: go keys an entry of a main package on where the
+	// cache is, and the copy moved it.
+	if c.Misses > 2 || c.Hits < 100 || c.UsedEntries == 0 || c.UsedDiskBytes == 0 {
+		t.Errorf("a warm build of A: %+v", c)
+	}
+	left := entryNames(cache)
+	for n := range onlyB {
+		if left[n] {
+			t.Errorf("B's entry %s survived the prune", n)
+		}
+	}
+
+	rep, _ = runJSON(t, env, a, "--", "go", "build", "-o", "/dev/null", ".")
+	if c := buildCache(t, rep); c.Misses != 0 || c.Hits == 0 {
+		t.Errorf("A after the prune is not all hits: %+v", c)
+	}
+	rep, r = runJSON(t, env, b, "--", "go", "build", "-o", "/dev/null", ".")
+	if c := buildCache(t, rep); r.code != 0 || c.Misses == 0 {
+		t.Errorf("B after the prune: %+v\n%+v", c, r)
+	}
+}
+
+func TestRunPruneDryRun(t *testing.T) {
+	a, _, env, onlyB := twoModules(t)
+	cache := gocacheOf(env)
+	before := entryNames(cache)
+	r := runIn(t, env, a, "", "run", "--prune", "--dry-run", "--log", "none", "--", "go", "build", "-o", "/dev/null", ".")
+	if r.code != 0 || strings.Count(r.stdout, "would remove ") < len(onlyB) || !strings.Contains(r.stderr, "would prune") {
+		t.Fatalf("%+v", r)
+	}
+	after := entryNames(cache)
+	for n := range before {
+		if !after[n] {
+			t.Errorf("a dry run removed %s", n)
+		}
+	}
+}
+
+func TestRunExitStatusAndStreams(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir)
+	for _, c := range []struct {
+		argv []string
+		code int
+	}{
+		{[]string{"sh", "-c", "exit 7"}, 7},
+		{[]string{"sh", "-c", "kill -TERM $$"}, 143},
+		{[]string{"/nonexistent/command"}, 127},
+		{[]string{dir}, 126}, // a directory cannot be run
+	} {
+		r := runIn(t, env, dir, "", append([]string{"run", "--log", "none", "--"}, c.argv...)...)
+		if r.code != c.code {
+			t.Errorf("%v: exit %d, want %d: %+v", c.argv, r.code, c.code, r)
+		}
+	}
+	r := runIn(t, env, dir, "from stdin\n", "run", "--log", "none", "--", "sh", "-c", "cat; echo to-stderr >&2")
+	if r.code != 0 || r.stdout != "from stdin\n" || !strings.HasPrefix(r.stderr, "to-stderr\n") {
+		t.Errorf("streams: %+v", r)
+	}
+	// Flags after the command are the command's.
+	r = runIn(t, env, dir, "", "run", "--log", "none", "--", "echo", "--prune", "--json")
+	if r.code != 0 || r.stdout != "--prune --json\n" {
+		t.Errorf("flags after the command: %+v", r)
+	}
+	if r := runIn(t, env, dir, "", "run", "--log", "none"); r.code != exitUsage {
+		t.Errorf("no command: %+v", r)
+	}
+}
+
+func TestRunSIGTERMEndsTheCommandWithoutPruning(t *testing.T) {
+	a, _, env, onlyB := twoModules(t)
+	cache := gocacheOf(env)
+	marker := filepath.Join(t.TempDir(), "started")
+	cmd := exec.Command(binary, "run", "--prune", "--json", "--log", "none", "--",
+		"sh", "-c", `go build -o /dev/null . && touch "$0" && exec sleep 60`, marker)
+	cmd.Env, cmd.Dir = append(os.Environ(), env...), a
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the command never started: %s", errb.String())
+		}
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Fatalf("exit: %v; want 143\n%s", err, errb.String())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("gomaint took %v to end after SIGTERM: the command did not get it", took)
+	}
+	var rep runReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Signal != "terminated" {
+		t.Fatalf("report: %v %+v", err, rep)
+	}
+	if c := buildCache(t, rep); c.Prune != nil || c.Hits == 0 {
+		t.Errorf("pruned after SIGTERM, or saw nothing: %+v", c)
+	}
+	left := entryNames(cache)
+	for n := range onlyB {
+		if !left[n] {
+			t.Fatalf("entry %s was removed after SIGTERM", n)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package workset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/layout"
+	"github.com/gomaint/gomaint/maint/scan"
+	"github.com/gomaint/gomaint/maint/trim"
+)
+
+// Set is a run's working set as the cache holds it once the run ended.
+type Set struct {
+	Entries int   // action entries looked up or written, still there
+	Bytes   int64 // their disk usage, with their outputs'
+	Lost    int   // action entries used but gone or unreadable since
+
+	actions map[string]bool // action ids to keep
+	outputs map[string]bool // output ids the kept actions name, or written
+}
+
+// Set reads every action entry the run used for the output it names, and
+// measures them. Call it after Stop: its reads are not lookups.
+func (b *Build) Set() *Set {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := &Set{actions: make(map[string]bool, len(b.used)), outputs: make(map[string]bool, len(b.used)+len(b.written))}
+	for id := range b.written {
+		s.outputs[id] = true
+	}
+	measured := map[string]bool{}
+	shards := map[string]int{}
+	defer func() {
+		for _, fd := range shards {
+			unix.Close(fd)
+		}
+	}()
+	shard := func(id string) (int, error) {
+		if fd, ok := shards[id[:2]]; ok {
+			return fd, nil
+		}
+		fd, err := b.Root.OpenDir(id[:2])
+		if err == nil {
+			shards[id[:2]] = fd
+		}
+		return fd, err
+	}
+	for id := range b.used {
+		s.actions[id] = true
+		fd, err := shard(id)
+		if err != nil {
+			s.Lost++
+			continue
+		}
+		out, size, err := b.readAction(fd, id+"-a")
+		if err != nil {
+			s.Lost++
+			continue
+		}
+		s.Entries++
+		s.Bytes += size
+		if out == "" || measured[out] {
+			continue // named by another kept action: counted once
+		}
+		s.outputs[out], measured[out] = true, true
+		if ofd, err := shard(out); err == nil {
+			s.Bytes += b.measureOutput(ofd, out+"-d")
+		}
+	}
+	return s
+}
+
+// entrySize is the length of an action entry go writes:
+// "v1 <action id> <output id> <size, 20> <time, 20>\n".
+const entrySize = 2 + 1 + idLen + 1 + idLen + 1 + 20 + 1 + 20 + 1
+
+// readAction returns the output id the action entry name names ("" when
+// it is not in go's format) and the entry's disk usage.
+func (b *Build) readAction(dirfd int, name string) (out string, size int64, err error) {
+	fd, err := b.Root.OpenFile(dirfd, name, unix.O_RDONLY)
+	if err != nil {
+		return "", 0, err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", 0, fmt.Errorf("stat %s: %w", name, err)
+	}
+	buf := make([]byte, entrySize+1)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", 0, fmt.Errorf("read %s: %w", name, err)
+	}
+	buf = buf[:n]
+	if n != entrySize || string(buf[:3]) != "v1 " || buf[3+idLen] != ' ' || buf[4+2*idLen] != ' ' {
+		return "", st.Blocks * 512, nil
+	}
+	return string(buf[4+idLen : 4+2*idLen]), st.Blocks * 512, nil
+}
+
+// measureOutput is the disk usage of an output: a file, or the directory
+// of a cached executable.
+func (b *Build) measureOutput(dirfd int, name string) int64 {
+	st, err := b.Root.Stat(dirfd, name)
+	if err != nil {
+		return 0
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return int64(st.Blocks) * 512
+	}
+	t, err := scan.Subtree(dirfd, name, b.Root.Mount())
+	if err != nil {
+		return 0
+	}
+	return t.DiskBytes
+}
+
+// youngSlack widens "changed since the run began" by file systems'
+// coarsest timestamps, so that doubt keeps an entry.
+const youngSlack = 2 * time.Second
+
+// Prune removes every action, output and executable entry the set does
+// not hold and that has not changed since the run began, through
+// trim.Prune (the removal a clean uses). The caller holds the cache's
+// lock.
+func (b *Build) Prune(ctx context.Context, s *Set, opt trim.Options) (*trim.Result, error) {
+	since := b.Start.Add(-youngSlack).UnixNano()
+	keep := func(kind layout.Kind, name []byte, st *unix.Statx_t) bool {
+		if len(name) < idLen || max(nsOf(st.Mtime), nsOf(st.Ctime)) >= since {
+			return true
+		}
+		if kind == layout.ActionEntry {
+			return s.actions[string(name[:idLen])]
+		}
+		return s.outputs[string(name[:idLen])]
+	}
+	return trim.Prune(ctx, b.Root, keep, opt)
+}
+
+func nsOf(t unix.StatxTimestamp) int64 { return t.Sec*1e9 + int64(t.Nsec) }
