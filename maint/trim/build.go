@@ -145,7 +145,7 @@ func removeOld(ctx context.Context, root *safefs.Root, cutoff, minAge time.Durat
 	}
 	wg.Wait()
 	for i := range results {
-		res.merge(&results[i])
+		res.Add(&results[i])
 	}
 	return ctx.Err()
 }
