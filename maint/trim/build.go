@@ -169,7 +169,7 @@ func removeShards(ctx context.Context, res *Result, opt *Options, mk func(*Resul
 	}
 	wg.Wait()
 	for i := range results {
-		res.merge(&results[i])
+		res.Add(&results[i])
 	}
 	return ctx.Err()
 }

@@ -264,7 +264,7 @@ func (r *modRemover) remove(parentFD int, v version, unit string) {
 	var one Result
 	removeVersion(r.root, parentFD, v, unit, r.opt, &one, r.busy)
 	r.mu.Lock()
-	r.res.merge(&one)
+	r.res.Add(&one)
 	r.mu.Unlock()
 }
 

@@ -184,7 +184,9 @@ func (r *Result) failed(path string, err error) {
 	}
 }
 
-func (r *Result) merge(o *Result) {
+// Add sums the removals of o into r: what they freed and counted, and
+// the first error. Figures of the cache (sizes, cutoff, policy) stay r's.
+func (r *Result) Add(o *Result) {
 	r.FreedBytes += o.FreedBytes
 	r.Files += o.Files
 	r.Units += o.Units

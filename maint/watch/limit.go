@@ -15,6 +15,7 @@ type LimitError struct {
 	Limit  string // the limit that ran out, e.g. "fs.inotify.max_user_watches"
 	Raise  string // how to raise it
 	Shards int    // shard directories left unwatched (Build.Incomplete)
+	Dirs   int    // module-cache directories watched when the limit ran out; all then let go (Modules)
 	Err    error
 }
 

@@ -21,11 +21,19 @@ const inUserNS = "GOMAINT_WATCH_TEST_USERNS"
 // Incomplete names the limit and the shards left out; once the limit is
 // raised, Resync watches them all.
 func TestWatchLimitUserNamespace(t *testing.T) {
-	if os.Getenv(inUserNS) == "1" {
+	if userNamespace(t) {
 		watchLimitChild(t)
-		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWatchLimitUserNamespace$", "-test.v", "-test.count=1")
+}
+
+// userNamespace runs the test again in a new user namespace of its own and
+// reports false; in that copy it reports true, and the test does its work.
+func userNamespace(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(inUserNS) == "1" {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), inUserNS+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
@@ -36,21 +44,25 @@ func TestWatchLimitUserNamespace(t *testing.T) {
 	if err != nil && errors.Is(err, syscall.EPERM) {
 		testenv.Need(t, false, "user namespaces (kernel.unprivileged_userns_clone, or run as root)")
 	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestWatchLimitUserNamespace") {
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("in a user namespace: %v\n%s", err, out)
+	}
+	return false
+}
+
+// setWatchLimit sets fs.inotify.max_user_watches of the user namespace
+// the test runs in (userNamespace).
+func setWatchLimit(t *testing.T, n string) {
+	t.Helper()
+	const sysctl = "/proc/sys/user/max_inotify_watches" // this namespace's fs.inotify.max_user_watches
+	if err := os.WriteFile(sysctl, []byte(n), 0); err != nil {
+		t.Fatalf("%s: %v", sysctl, err)
 	}
 }
 
 func watchLimitChild(t *testing.T) {
-	const sysctl = "/proc/sys/user/max_inotify_watches" // this namespace's fs.inotify.max_user_watches
-	setLimit := func(n string) {
-		t.Helper()
-		if err := os.WriteFile(sysctl, []byte(n), 0); err != nil {
-			t.Fatalf("%s: %v", sysctl, err)
-		}
-	}
 	dir := cache(t, allShards()...)
-	setLimit("100")
+	setWatchLimit(t, "100")
 	w, _ := open(t, dir, Options{}, false)
 	var l *LimitError
 	err := w.Incomplete()
@@ -58,10 +70,10 @@ func watchLimitChild(t *testing.T) {
 		t.Fatalf("Incomplete() = %v, want a LimitError naming fs.inotify.max_user_watches", err)
 	}
 	// The root takes one of the 100 watches.
-	if w.Watches() != 99 || l.Shards != 256-99 || kernelWatches(t, w) != 100 {
-		t.Errorf("%d shards watched (kernel: %d watches), %d reported left out; want 99, 100, %d", w.Watches(), kernelWatches(t, w), l.Shards, 256-99)
+	if w.Watches() != 99 || l.Shards != 256-99 || kernelWatches(t, w.file) != 100 {
+		t.Errorf("%d shards watched (kernel: %d watches), %d reported left out; want 99, 100, %d", w.Watches(), kernelWatches(t, w.file), l.Shards, 256-99)
 	}
-	setLimit("1000")
+	setWatchLimit(t, "1000")
 	if err := w.Resync(); err != nil {
 		t.Fatalf("Resync after raising the limit: %v", err)
 	}

@@ -32,17 +32,20 @@
 // mtime of entries they do not own, which Go does on every use older than an
 // hour, so the daemon does it for them (as root, through safefs.Touch) when
 // an entry is opened.
+//
+// A Modules watch follows a module cache for `gomaint run`: it records
+// which module versions a run used (modules.go), with one watch per
+// download directory and no fd held, and says when the record is
+// incomplete, so that nothing is pruned on its strength.
 package watch
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -140,13 +143,8 @@ func Open(root *safefs.Root, opt Options) (*Build, error) {
 	return w, nil
 }
 
-// add watches the directory open at fd. inotify_add_watch takes a path;
-// /proc/self/fd/N is resolved by the kernel to exactly the directory that
-// was opened beneath the root, so no path walk can be redirected.
-func (w *Build) add(fd int, mask uint32) (int32, error) {
-	wd, err := unix.InotifyAddWatch(w.ifd, "/proc/self/fd/"+strconv.Itoa(fd), mask)
-	return int32(wd), err
-}
+// add watches the directory open at fd (addWatch).
+func (w *Build) add(fd int, mask uint32) (int32, error) { return addWatch(w.ifd, fd, mask) }
 
 // Estimate returns the estimated disk bytes and file count.
 func (w *Build) Estimate() (bytes, files int64) { return w.bytes.Load(), w.files.Load() }
@@ -234,19 +232,9 @@ func (w *Build) drain(buf []byte) error {
 }
 
 func (w *Build) handle(buf []byte) error {
-	for len(buf) >= unix.SizeofInotifyEvent {
-		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[0]))
-		end := unix.SizeofInotifyEvent + int(ev.Len)
-		if end > len(buf) {
-			return nil
-		}
-		name := buf[unix.SizeofInotifyEvent:end]
-		for len(name) > 0 && name[len(name)-1] == 0 {
-			name = name[:len(name)-1]
-		}
-		buf = buf[end:]
+	return eachEvent(buf, func(wd int32, mask uint32, name []byte) error {
 		switch {
-		case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+		case mask&unix.IN_Q_OVERFLOW != 0:
 			if w.opt.Overflow != nil {
 				w.opt.Overflow()
 			}
@@ -254,16 +242,16 @@ func (w *Build) handle(buf []byte) error {
 			w.resyncLocked()
 			w.mu.Unlock()
 			w.reportLimit()
-		case ev.Wd == w.rootWD:
-			if ev.Mask&rootGoneMask != 0 {
+		case wd == w.rootWD:
+			if mask&rootGoneMask != 0 {
 				return ErrRootGone
 			}
-			w.rootEvent(ev.Mask, name)
+			w.rootEvent(mask, name)
 		default:
-			w.shardEvent(ev.Wd, ev.Mask, name)
+			w.shardEvent(wd, mask, name)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // rootEvent follows shards: a shard created or moved in gets a watch, one

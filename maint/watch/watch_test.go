@@ -73,21 +73,31 @@ func open(t *testing.T, dir string, opt Options, run bool) (*Build, <-chan error
 }
 
 // kernelWatches counts the watches the kernel holds for the inotify
-// instance of w, from /proc/self/fdinfo.
-func kernelWatches(t *testing.T, w *Build) int {
+// instance in, from /proc/self/fdinfo.
+func kernelWatches(t *testing.T, in *os.File) int { t.Helper(); return len(watchedInodes(t, in)) }
+
+// watchedInodes lists the inode of every directory the inotify instance
+// in watches, from /proc/self/fdinfo ("inotify wd:1 ino:1a2b sdev:...").
+func watchedInodes(t *testing.T, in *os.File) []uint64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(int(w.file.Fd())))
+	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(int(in.Fd())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	n := 0
+	var inos []uint64
 	for sc := bufio.NewScanner(f); sc.Scan(); {
-		if strings.HasPrefix(sc.Text(), "inotify wd:") {
-			n++
+		for _, field := range strings.Fields(sc.Text()) {
+			if hex, ok := strings.CutPrefix(field, "ino:"); ok && strings.HasPrefix(sc.Text(), "inotify wd:") {
+				ino, err := strconv.ParseUint(hex, 16, 64)
+				if err != nil {
+					t.Fatalf("fdinfo: %q: %v", sc.Text(), err)
+				}
+				inos = append(inos, ino)
+			}
 		}
 	}
-	return n
+	return inos
 }
 
 func openFDs(t *testing.T) int {
@@ -119,7 +129,7 @@ func TestShardRenameLoopBounded(t *testing.T) {
 	before := openFDs(t)
 	w, _ := open(t, dir, Options{}, true)
 	armed := openFDs(t)
-	if k := kernelWatches(t, w); k != 257 {
+	if k := kernelWatches(t, w.file); k != 257 {
 		t.Fatalf("%d kernel watches after Open, want 257 (root and 256 shards)", k)
 	}
 	const rounds = 500
@@ -137,7 +147,7 @@ func TestShardRenameLoopBounded(t *testing.T) {
 		os.Mkdir(filepath.Join(dir, n), 0o755)
 	}
 	time.Sleep(200 * time.Millisecond)
-	eventually(t, 5*time.Second, "the watch settles on 257 kernel watches", func() bool { return kernelWatches(t, w) == 257 })
+	eventually(t, 5*time.Second, "the watch settles on 257 kernel watches", func() bool { return kernelWatches(t, w.file) == 257 })
 	if n := openFDs(t); n > armed+2 {
 		t.Errorf("%d fds open after %d renames, %d before them (%d before Open): a moved shard keeps its fd", n, rounds, armed, before)
 	}
@@ -168,7 +178,7 @@ func TestShardReplacedCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 5*time.Second, "every shard watch dropped", func() bool { return w.Watches() == 0 && kernelWatches(t, w) == 1 })
+	eventually(t, 5*time.Second, "every shard watch dropped", func() bool { return w.Watches() == 0 && kernelWatches(t, w.file) == 1 })
 	// mkdir and the write before the watch can be made: rename a full
 	// shard in, as one step.
 	tmp := filepath.Join(dir, "tmp-ab")
