@@ -142,8 +142,8 @@ type fsEvents struct {
 // around them (long under the race detector).
 func (e *fsEvents) span() time.Duration { return time.Duration(e.last.Load() - e.first.Load()) }
 
-// watch follows the events of mask in dirs until the test ends.
-func watch(t *testing.T, dirs []string, mask uint32) *fsEvents {
+// followEvents follows the events of mask in dirs until the test ends.
+func followEvents(t *testing.T, dirs []string, mask uint32) *fsEvents {
 	t.Helper()
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -242,9 +242,9 @@ func TestCrashRecovery(t *testing.T) {
 			}
 		}
 		if isFix {
-			return watch(t, dirs, unix.IN_ATTRIB)
+			return followEvents(t, dirs, unix.IN_ATTRIB)
 		}
-		return watch(t, dirs, unix.IN_CREATE)
+		return followEvents(t, dirs, unix.IN_CREATE)
 	}
 	span := map[bool]time.Duration{}
 	for _, isFix := range []bool{false, true} {

@@ -59,6 +59,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, rt := range resolved {
 		if rt.Kind == config.Build {
 			r.watchBuild(rt)
+		} else {
+			r.watchMods(rt)
 		}
 	}
 
@@ -69,6 +71,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, b := range r.builds {
 		rep.Caches = append(rep.Caches, r.finish(ctx, b, *prune && sig == nil, *dryRun, stdout))
+	}
+	for _, m := range r.mods {
+		rep.Caches = append(rep.Caches, r.finishMods(ctx, m, *prune && sig == nil, *dryRun, stdout))
 	}
 	rep.Caches = append(rep.Caches, r.unwatched...)
 	r.print(rep, *asJSON, stdout)
@@ -88,6 +93,7 @@ type runner struct {
 	lockDir   string
 	started   time.Time
 	builds    []*watchedBuild
+	mods      []*watchedMods
 	unwatched []cacheReport
 }
 
@@ -97,44 +103,55 @@ type watchedBuild struct {
 	release func() // the cache's lock, nil when another run holds it
 }
 
-// watchBuild starts watching one build cache; a cache it cannot watch is
+// openCache opens a cache to watch; one that cannot be watched is
 // reported, never a reason to keep the command from running.
-func (r *runner) watchBuild(rt target.Resolved) {
-	rep := cacheReport{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path}
+func (r *runner) openCache(rt target.Resolved) (*safefs.Root, bool) {
 	switch {
 	case rt.Disabled || rt.Unresolved:
-		rep.NotWatched = "no cache (GOCACHE unset or off)"
+		r.notWatched(rt, "no cache (GOCACHE or GOMODCACHE unset or off)")
 	case rt.Err != nil:
-		rep.NotWatched = rt.Err.Error()
+		r.notWatched(rt, rt.Err.Error())
 	case !rt.Exists:
-		rep.NotWatched = "the cache did not exist when the command started: all it holds now, the command wrote"
+		r.notWatched(rt, "the cache did not exist when the command started: all it holds now, the command wrote")
+	default:
+		root, err := safefs.OpenRoot(rt.Path)
+		if err != nil {
+			r.notWatched(rt, err.Error())
+			return nil, false
+		}
+		return root, true
 	}
-	if rep.NotWatched != "" {
-		r.unwatched = append(r.unwatched, rep)
-		return
-	}
-	root, err := safefs.OpenRoot(rt.Path)
-	if err != nil {
-		rep.NotWatched = err.Error()
-		r.unwatched = append(r.unwatched, rep)
-		return
-	}
+	return nil, false
+}
+
+func (r *runner) notWatched(rt target.Resolved, why string) {
+	r.unwatched = append(r.unwatched, cacheReport{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path, NotWatched: why})
+}
+
+// lock takes the cache's lock for the run, without waiting: nil when
+// another gomaint holds it (a clean), which is said, not fatal.
+func (r *runner) lock(rt target.Resolved, root *safefs.Root) func() {
 	release, err := lock.Acquire(r.lockDir, root.FD, rt.Name, 0)
 	if err != nil {
 		safetext.Fprintf(r.stderr, "gomaint run: %s: not holding the cache's lock (%v); a clean may remove entries while the command runs\n", rt.Name, err)
-		release = nil
+		return nil
+	}
+	return release
+}
+
+// watchBuild starts watching one build cache.
+func (r *runner) watchBuild(rt target.Resolved) {
+	root, ok := r.openCache(rt)
+	if !ok {
+		return
 	}
 	ws, err := workset.Watch(root)
 	if err != nil {
-		if release != nil {
-			release()
-		}
+		r.notWatched(rt, err.Error())
 		root.Close()
-		rep.NotWatched = err.Error()
-		r.unwatched = append(r.unwatched, rep)
 		return
 	}
-	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: release})
+	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: r.lock(rt, root)})
 }
 
 // execute runs argv with the standard streams passed through and the
@@ -193,13 +210,8 @@ func (r *runner) finish(ctx context.Context, b *watchedBuild, prune, dryRun bool
 	case stopErr != nil:
 		rep.PruneSkipped = stopErr.Error()
 	default:
-		if b.release == nil {
-			release, err := lock.Acquire(r.lockDir, b.ws.Root.FD, b.rt.Name, lock.Wait)
-			if err != nil {
-				rep.PruneSkipped = err.Error()
-				break
-			}
-			b.release = release
+		if !r.relock(b.rt, b.ws.Root, &b.release, &rep) {
+			break
 		}
 		res, err := b.ws.Prune(ctx, set, pruneOptions(b.rt.Name, dryRun, stdout))
 		rep.Prune = res
@@ -212,7 +224,6 @@ func (r *runner) finish(ctx context.Context, b *watchedBuild, prune, dryRun bool
 	}
 	if b.release != nil {
 		b.release()
-		b.release = nil
 	}
 	return rep
 }

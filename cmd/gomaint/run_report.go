@@ -48,9 +48,11 @@ type cacheReport struct {
 	DiskBytesBefore  int64 `json:"disk_bytes_before"`
 	// DiskBytesAfter: before, plus what was written, minus what the prune
 	// freed (the watch does not see go's own removals: it errs high).
-	DiskBytesAfter int64        `json:"disk_bytes_after"`
-	Prune          *trim.Result `json:"prune,omitempty"`
-	PruneSkipped   string       `json:"prune_skipped,omitempty"` // why --prune removed nothing
+	DiskBytesAfter int64 `json:"disk_bytes_after"`
+	// VersionsUsed: module versions the run loaded (a module cache).
+	VersionsUsed int          `json:"versions_used"`
+	Prune        *trim.Result `json:"prune,omitempty"`
+	PruneSkipped string       `json:"prune_skipped,omitempty"` // why --prune removed nothing
 }
 
 func buildReport(b *watchedBuild, set *workset.Set) cacheReport {
@@ -97,15 +99,24 @@ func (c cacheReport) text() string {
 	if c.NotWatched != "" {
 		return fmt.Sprintf("%s %s: not watched: %s", c.Target, orNone(c.Path), c.NotWatched)
 	}
+	if c.Kind == string(config.Mod) {
+		return fmt.Sprintf("%s %s: used %d module versions", c.Target, c.Path, c.VersionsUsed) + c.pruneText()
+	}
 	s := fmt.Sprintf("%s %s: %d hits, %d misses (%.0f%% hits); used %d entries (%s), wrote %d (%s); size %s -> %s",
 		c.Target, c.Path, c.Hits, c.Misses, 100*c.HitRatio, c.UsedEntries, config.FormatSize(c.UsedDiskBytes),
 		c.WrittenEntries, config.FormatSize(c.WrittenDiskBytes), config.FormatSize(c.DiskBytesBefore), config.FormatSize(c.DiskBytesAfter))
+	return s + c.pruneText()
+}
+
+// pruneText is what --prune did, for the one-line report.
+func (c cacheReport) pruneText() string {
+	s := ""
 	if p := c.Prune; p != nil {
 		verb := "pruned"
 		if p.DryRun {
 			verb = "would prune"
 		}
-		s += fmt.Sprintf("; %s %d entries (%s)", verb, p.Units, config.FormatSize(p.FreedBytes))
+		s += fmt.Sprintf("; %s %d %s (%s)", verb, p.Units, c.units(), config.FormatSize(p.FreedBytes))
 		if p.Failed > 0 {
 			s += fmt.Sprintf(", %d failed: %s", p.Failed, p.FirstError)
 		}
@@ -114,6 +125,14 @@ func (c cacheReport) text() string {
 		s += "; not pruned: " + c.PruneSkipped
 	}
 	return s
+}
+
+// units is what a prune of the cache removes.
+func (c cacheReport) units() string {
+	if c.Kind == string(config.Mod) {
+		return "module versions"
+	}
+	return "entries"
 }
 
 // appendSummary appends the report to file as Markdown, the form of
