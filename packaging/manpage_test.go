@@ -17,7 +17,7 @@ func TestManPage(t *testing.T) {
 	}
 	page := string(repoFile(t, "packaging/gomaint.8"))
 	// Every command of the CLI is documented.
-	for _, cmd := range []string{"audit", "clean", "fix", "protect", "check goroot", "serve", "status", "config check", "config show", "version"} {
+	for _, cmd := range []string{"audit", "clean", "fix", "protect", "check goroot", "serve", "status", "run", "config check", "config show", "version"} {
 		if !strings.Contains(page, ".B "+cmd) {
 			t.Errorf("gomaint.8 does not document %q", cmd)
 		}

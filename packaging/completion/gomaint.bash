@@ -22,6 +22,10 @@ _gomaint() {
             _filedir -d
             return
             ;;
+        --summary)
+            _filedir
+            return
+            ;;
         --target | --max-size | --max-age | --expect-version | --workers | --wait | --name)
             return
             ;;
@@ -31,8 +35,15 @@ _gomaint() {
     local i cmd="" sub=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            --config | --log | --fail-on | --goroot | --target | --max-size | --max-age | --expect-version | --workers | --wait | --name)
+            --config | --log | --fail-on | --goroot | --target | --max-size | --max-age | --expect-version | --workers | --wait | --name | --summary)
                 ((i++))
+                ;;
+            --)
+                # gomaint run -- COMMAND: the rest is the command's.
+                if [[ $cmd == run ]]; then
+                    _command_offset $((i + 1))
+                    return
+                fi
                 ;;
             -*) ;;
             *)
@@ -52,7 +63,7 @@ _gomaint() {
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status stats alert config version help' -- "$cur"))
+                COMPREPLY=($(compgen -W 'audit clean fix verify protect check serve status stats run alert config version help' -- "$cur"))
             fi
             return
             ;;
@@ -64,6 +75,7 @@ _gomaint() {
         serve) flags="" ;;
         status) flags="--json" ;;
         stats) flags="--json --target --zero" ;;
+        run) flags="--prune --dry-run --json --summary --target --" ;;
         alert)
             case $sub in
                 "")
