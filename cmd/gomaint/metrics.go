@@ -10,7 +10,6 @@ import (
 
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/daemon"
-	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safetext"
@@ -27,7 +26,7 @@ func keepMetrics(ctx context.Context, c *common, cfg *config.Config, stderr io.W
 	}
 	// A timer's clean and a cron audit may end together: one reads and
 	// rewrites the file at a time, or one's figures would be lost.
-	release, err := lock.AcquireFile(paths.LockDir(c.system, os.Getenv), metricsLock, lock.Wait)
+	release, err := metrics.Lock(paths.LockDir(c.system, os.Getenv))
 	if err != nil {
 		safetext.Fprintf(stderr, "gomaint: %s not updated: %v\n", metrics.FileName, err)
 		return
@@ -49,9 +48,6 @@ func keepMetrics(ctx context.Context, c *common, cfg *config.Config, stderr io.W
 		safetext.Fprintln(stderr, "gomaint:", err)
 	}
 }
-
-// metricsLock names the lock of gomaint.prom among the caches' locks.
-const metricsLock = "metrics"
 
 // daemonRunning reports whether a daemon answers on the scope's control
 // socket (or refuses to: it runs all the same).

@@ -159,7 +159,7 @@ func Run(ctx context.Context, opt Options) int {
 		opt.Notify(statusNote(gr.Code.String() + ": " + gr.Reason))
 		if dir := cfg.Daemon.MetricsDir; dir != "" {
 			// So that the GOROOT alert fires for a daemon that cannot start.
-			metrics.Write(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code.String(), Severity: gr.Severity(cfg.GOROOT.Required).String(), Count: 1}}})
+			d.writeMetrics(dir, metrics.Snapshot{Findings: []metrics.Finding{{Code: gr.Code.String(), Severity: gr.Severity(cfg.GOROOT.Required).String(), Count: 1}}})
 		}
 		d.alertGOROOT(cfg, gr)
 		return ExitConfig

@@ -58,10 +58,24 @@ func (d *daemon) publish() {
 	if dir := d.cfg.Daemon.MetricsDir; dir != "" {
 		m := metricsOf(st)
 		m.Alerts = d.alertFigures()
-		if err := metrics.Write(dir, m); err != nil {
+		if err := d.writeMetrics(dir, m); err != nil {
 			d.warnOnce("metrics", err)
 		}
 	}
+}
+
+// writeMetrics writes the textfile under the metrics lock: gomaint run
+// adds to the build failure counter in the same file meanwhile, and
+// metrics.Write carries it over only from a file no one else rewrites
+// between its read and its rename. Without the lock the file waits for
+// the next run.
+func (d *daemon) writeMetrics(dir string, m metrics.Snapshot) error {
+	release, err := metrics.Lock(d.opt.LockDir)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer release()
+	return metrics.Write(dir, m)
 }
 
 // metricsOf turns a status into the textfile's figures.

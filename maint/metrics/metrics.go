@@ -92,6 +92,10 @@ type Snapshot struct {
 	// Now is when the figures were taken (ages are reckoned from it);
 	// zero: the time of Format.
 	Now time.Time
+	// BuildFailures counts the failed builds of gomaint run by reason
+	// (buildfail.All), a counter kept in the file across runs (see
+	// BuildFailed); nil: none counted yet, and no samples.
+	BuildFailures map[string]int64
 }
 
 // Alerts is what the alert sender did and what waits for it.
@@ -117,6 +121,11 @@ func CountFindings(fs []audit.Finding) []Finding {
 // 0644 whatever the umask, so node_exporter's user can read it. A file
 // that already says the same is left alone: flash storage wears with every
 // write, and a daemon's runs often change nothing.
+//
+// The build failure counter is the file's own: what s says of it counts
+// only where it is higher (BuildFailed). So a writer that does not keep
+// the counter (the daemon, an audit) carries it over, and it never goes
+// back as long as every writer holds the metrics lock (Lock).
 func Write(dir string, s Snapshot) error {
 	final := filepath.Join(dir, FileName)
 	if dir == "" {
@@ -124,6 +133,7 @@ func Write(dir string, s Snapshot) error {
 		// cross file systems or land in the working directory.
 		return fmt.Errorf("metrics: write %s: no directory given", FileName)
 	}
+	s.BuildFailures = carryBuildFailures(final, s.BuildFailures)
 	var buf bytes.Buffer
 	if err := Format(&buf, s); err != nil {
 		return fmt.Errorf("metrics: %s: %w", final, err)
@@ -247,6 +257,15 @@ func Format(w io.Writer, s Snapshot) error {
 		add("gomaint_findings", "gauge", "Findings of the last audit by target, code and severity; 0 for every known code at each severity it can have.", strconv.Itoa(n), ls...)
 	}
 
+	if s.BuildFailures != nil {
+		fams[buildFailures] = buildFailureFamily(s.BuildFailures)
+	}
+	_, err := w.Write(render(fams))
+	return err
+}
+
+// render writes families sorted by name, samples by label values.
+func render(fams map[string]*family) []byte {
 	names := make([]string, 0, len(fams))
 	for n := range fams {
 		names = append(names, n)
@@ -277,8 +296,7 @@ func Format(w io.Writer, s Snapshot) error {
 			b.WriteByte('\n')
 		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return b.Bytes()
 }
 
 func lessLabels(a, b []label) bool {

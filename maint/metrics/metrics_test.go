@@ -46,8 +46,9 @@ func full() Snapshot {
 			{Target: "build", Code: "LOW_DISK", Severity: "warning", Count: 2},
 			{Target: "", Code: "GOROOT_MISSING", Severity: "error", Count: 1},
 		},
-		GorootOK: true,
-		Now:      time.Unix(1700000000, 0),
+		GorootOK:      true,
+		Now:           time.Unix(1700000000, 0),
+		BuildFailures: map[string]int64{"disk_full": 2, "other": 1},
 	}
 }
 
@@ -122,7 +123,7 @@ func TestFormatFamilies(t *testing.T) {
 	text := format(t, full())
 	help, typ, ss := parse(t, text)
 	want := []string{
-		"gomaint_cache_counts_partial", "gomaint_cache_disk_bytes", "gomaint_cache_evicted_bytes_total", "gomaint_cache_files",
+		"gomaint_build_failures_total", "gomaint_cache_counts_partial", "gomaint_cache_disk_bytes", "gomaint_cache_evicted_bytes_total", "gomaint_cache_files",
 		"gomaint_cache_hits_total", "gomaint_cache_limit_bytes", "gomaint_cache_misses_total", "gomaint_cache_oldest_entry_age_seconds",
 		"gomaint_cache_written_bytes_total", "gomaint_findings",
 		"gomaint_fs_free_bytes", "gomaint_fs_free_inodes", "gomaint_goroot_ok",
@@ -195,6 +196,8 @@ func TestFormatFamilies(t *testing.T) {
 	check("gomaint_last_audit_timestamp_seconds", mod, "1700000000.25")
 	check("gomaint_last_clean_success_timestamp_seconds", build, "1700000200")
 	check("gomaint_goroot_ok", nil, "1")
+	check("gomaint_build_failures_total", map[string]string{"reason": "disk_full"}, "2")
+	check("gomaint_build_failures_total", map[string]string{"reason": "goroot"}, "0")
 	check("gomaint_verify_modules_total", map[string]string{"target": "mod", "result": "modified"}, "1")
 	check("gomaint_verify_modules_total", map[string]string{"target": "mod", "result": "busy"}, "0")
 	check("gomaint_verify_last_success_timestamp_seconds", map[string]string{"target": "mod"}, "1699990000")
@@ -506,6 +509,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	pt := promtool(t)
 	s := full()
 	s.Targets = append(s.Targets, Target{Name: "odd \"name\"\\\n", Kind: "build"})
+	s.BuildFailures["odd \"reason\"\\\n"] = 1
 	text := format(t, s)
 	cmd := exec.Command(pt, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)

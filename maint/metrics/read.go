@@ -67,6 +67,13 @@ func parseText(r io.Reader) (Snapshot, error) {
 			}
 			continue
 		}
+		if name == buildFailures {
+			if s.BuildFailures == nil {
+				s.BuildFailures = map[string]int64{}
+			}
+			s.BuildFailures[labels["reason"]] = int64(f)
+			continue
+		}
 		if labels["target"] == "" {
 			continue
 		}

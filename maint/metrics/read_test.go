@@ -33,6 +33,9 @@ func TestReadRoundTrips(t *testing.T) {
 	}
 	sort.Slice(got.Targets, func(i, j int) bool { return got.Targets[i].Name < got.Targets[j].Name })
 	sort.Slice(want.Targets, func(i, j int) bool { return want.Targets[i].Name < want.Targets[j].Name })
+	if got.BuildFailures["disk_full"] != 2 || got.BuildFailures["other"] != 1 || got.BuildFailures["goroot"] != 0 || len(got.BuildFailures) != 7 {
+		t.Errorf("build failures %v", got.BuildFailures)
+	}
 	if !reflect.DeepEqual(got.Targets, want.Targets) || got.GorootOK != want.GorootOK {
 		t.Errorf("targets:\n got %+v\nwant %+v", got.Targets, want.Targets)
 	}

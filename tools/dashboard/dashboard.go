@@ -123,6 +123,12 @@ func sections() []section {
 				DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
 				OverrideByName("ok", fixedColor("green")).
 				Span(24).Height(6),
+			timeseriesPanel("Failed builds by reason",
+				"Why did builds run by gomaint run fail: a cache not writable, a full disk, GOROOT, a module download or checksum, cache entries removed mid-build, or something else?", "short",
+				query{"sum by (instance, reason) (increase(gomaint_build_failures_total{" + byInstance + "}[$__rate_interval]))", "{{instance}} {{reason}}"}).
+				DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
+				OverrideByRegexp(".* other", fixedColor("blue")).
+				Span(24).Height(6),
 		}},
 		{"Alerts", []cog.Builder[dashboard.Panel]{
 			timeseriesPanel("Alert deliveries",

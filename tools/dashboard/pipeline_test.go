@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/buildfail"
 	"github.com/gomaint/gomaint/maint/daemon"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
@@ -92,14 +93,24 @@ exec = ["/bin/sh", "-c", "cat >/dev/null"]
 	run := t.TempDir()
 	env := []string{"XDG_CONFIG_HOME=" + confHome, "XDG_RUNTIME_DIR=" + run, "XDG_STATE_HOME=" + filepath.Join(run, "state")}
 	start(t, env, bin, "serve", "--log", "stderr")
-	socket := paths.Socket(false, func(k string) string {
+	getenv := func(k string) string {
 		if k == "XDG_RUNTIME_DIR" {
 			return run
 		}
 		return os.Getenv(k)
-	})
+	}
+	socket := paths.Socket(false, getenv)
 	build := `{target="build"}`
 	waitFor(t, prom, "the daemon's first figures, scraped", "gomaint_trim_freed_bytes_total"+build+" == 0")
+
+	// A failed build, as gomaint run counts it beside the running daemon,
+	// under the lock the daemon takes: every later textfile of the
+	// daemon's carries it over.
+	if err := metrics.BuildFailed(paths.LockDir(false, getenv), textDir, []string{buildfail.DiskFull}); err != nil {
+		t.Fatal(err)
+	}
+	failed := `gomaint_build_failures_total{reason="disk_full"}`
+	waitFor(t, prom, "the failed build, scraped", failed+" == 1")
 
 	// Days pass for the first build's entries; the timer's clean (handed
 	// to the daemon) removes them, being older than max_age.
@@ -124,6 +135,7 @@ exec = ["/bin/sh", "-c", "cat >/dev/null"]
 	first := waitFor(t, prom, "the first verification, scraped", ok+" > 0")[0].last()
 	ask(t, socket, daemon.Request{Command: "verify", Target: "mod"})
 	waitFor(t, prom, "the second verification, scraped", fmt.Sprintf("%s == %v", ok, 2*first))
+	waitFor(t, prom, "the failed build after the daemon's writes", failed+" == 1")
 	snap, err := metrics.Read(textDir)
 	if err != nil {
 		t.Fatal(err)
