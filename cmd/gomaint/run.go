@@ -10,8 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gomaint/gomaint/maint/buildfail"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/lock"
+	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/safetext"
@@ -54,7 +56,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	resolved, _ := target.Resolve(ctx, cfg, os.Environ())
+	resolved, genv := target.Resolve(ctx, cfg, os.Environ())
 	r := &runner{stderr: stderr, lockDir: paths.LockDir(c.system, os.Getenv)}
 	for _, rt := range resolved {
 		if rt.Kind == config.Build {
@@ -64,10 +66,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	status, sig := r.execute(argv, stderr)
-	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds()}
+	scan := buildfail.NewScanner(os.Stderr, buildfail.Env{GOCACHE: genv.GOCACHE, GOMODCACHE: genv.GOMODCACHE, GOROOT: genv.GOROOT, TempDir: goTempDir()})
+	status, sig, started := r.execute(argv, scan)
+	scan.Close()
+	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds(), Failures: scan.Failures()}
 	if sig != nil {
 		rep.Signal = sig.String()
+	}
+	if started && sig == nil && cfg.Daemon.MetricsDir != "" {
+		// Counted whether or not a daemon runs: only the run sees the build.
+		if err := metrics.BuildFailed(r.lockDir, cfg.Daemon.MetricsDir, buildfail.Reasons(status != 0, rep.Failures)); err != nil {
+			safetext.Fprintf(stderr, "gomaint run: %v\n", err)
+		}
 	}
 	for _, b := range r.builds {
 		rep.Caches = append(rep.Caches, r.finish(ctx, b, *prune && sig == nil, *dryRun, stdout))
@@ -154,23 +164,23 @@ func (r *runner) watchBuild(rt target.Resolved) {
 	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: r.lock(rt, root)})
 }
 
-// execute runs argv with the standard streams passed through and the
-// forwarded signals passed on, and returns its exit status as a shell
-// gives it (128+N when killed by signal N) and the signal gomaint itself
-// received, if any.
-func (r *runner) execute(argv []string, stderr io.Writer) (int, os.Signal) {
+// execute runs argv with the standard streams passed through (standard
+// error through errs) and the forwarded signals passed on, and returns its
+// exit status as a shell gives it (128+N when killed by signal N), the
+// signal gomaint itself received, if any, and whether it started.
+func (r *runner) execute(argv []string, errs io.Writer) (int, os.Signal, bool) {
 	sigs := make(chan os.Signal, len(forwarded))
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	r.started = time.Now()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, errs
 	if err := cmd.Start(); err != nil {
-		safetext.Fprintf(stderr, "gomaint run: %v\n", err)
+		safetext.Fprintf(r.stderr, "gomaint run: %v\n", err)
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return exitNotFound, nil
+			return exitNotFound, nil, false
 		}
-		return exitCannotRun, nil
+		return exitCannotRun, nil, false
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -181,9 +191,19 @@ func (r *runner) execute(argv []string, stderr io.Writer) (int, os.Signal) {
 			got = s
 			cmd.Process.Signal(s)
 		case <-done:
-			return exitStatus(cmd.ProcessState, got), got
+			return exitStatus(cmd.ProcessState, got), got, true
 		}
 	}
+}
+
+// goTempDir is where go makes its temporary files, as go decides it.
+func goTempDir() string {
+	for _, v := range []string{"GOTMPDIR", "TMPDIR"} {
+		if d := os.Getenv(v); d != "" {
+			return d
+		}
+	}
+	return "/tmp"
 }
 
 // exitStatus is the command's status; when gomaint was itself signalled,

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/buildfail"
 	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/trim"
@@ -22,6 +23,9 @@ type runReport struct {
 	Signal     string        `json:"signal,omitempty"` // gomaint received it: nothing was pruned
 	DurationMS int64         `json:"duration_ms"`
 	Caches     []cacheReport `json:"caches"`
+	// Failures: why the build failed, from what go printed on standard
+	// error, one per reason.
+	Failures []buildfail.Failure `json:"failures"`
 }
 
 // cacheReport is one cache's share of a run.
@@ -91,6 +95,9 @@ func (r *runner) print(rep *runReport, asJSON bool, stdout io.Writer) {
 	}
 	for _, c := range rep.Caches {
 		safetext.Fprintln(r.stderr, "gomaint run: "+c.text())
+	}
+	for _, f := range rep.Failures {
+		safetext.Fprintf(r.stderr, "gomaint run: the build failed (%s): %s Fix: %s\n  go said: %s\n", f.Reason, f.Cause, f.Fix, f.Line)
 	}
 }
 
@@ -164,6 +171,9 @@ func appendSummary(file string, rep *runReport) error {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.0f%% | %d (%s) | %d (%s) | %s | %s | %s |\n", mdCell(c.Target+" "+c.Path),
 			c.Hits, c.Misses, 100*c.HitRatio, c.UsedEntries, config.FormatSize(c.UsedDiskBytes), c.WrittenEntries,
 			config.FormatSize(c.WrittenDiskBytes), config.FormatSize(c.DiskBytesBefore), config.FormatSize(c.DiskBytesAfter), mdCell(pruned))
+	}
+	for _, fl := range rep.Failures {
+		fmt.Fprintf(&b, "\n**The build failed (%s):** %s Fix: %s\n", mdCell(fl.Reason), mdCell(fl.Cause), mdCell(fl.Fix))
 	}
 	b.WriteString("\n")
 	_, err = f.WriteString(b.String())

@@ -270,3 +270,34 @@ func TestRunSIGTERMEndsTheCommandWithoutPruning(t *testing.T) {
 		}
 	}
 }
+
+func TestRunNamesWhyTheBuildFailed(t *testing.T) {
+	testenv.Command(t, "go")
+	dir := testenv.Dir(t)
+	prom := filepath.Join(dir, "prom")
+	if err := os.Mkdir(prom, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "[daemon]\nmetrics_dir = \""+prom+"\"\n")
+	src := testenv.StdModule(t, dir, "a")
+	env := append(testenv.GoEnv(dir), "GOROOT=/nonexistent")
+	for range 2 {
+		rep, r := runJSON(t, env, src, "--config", cfg, "--", "go", "build", "-o", "/dev/null", ".")
+		if r.code == 0 || len(rep.Failures) != 1 || rep.Failures[0].Reason != "goroot" || !strings.Contains(rep.Failures[0].Line, "/nonexistent") {
+			t.Fatalf("%+v\n%+v", rep.Failures, r)
+		}
+	}
+	// A failure gomaint cannot name is "other", a command killed by a
+	// signal too.
+	runIn(t, env, src, "", "run", "--config", cfg, "--log", "none", "--", "sh", "-c", "echo it broke >&2; exit 1")
+	runIn(t, env, src, "", "run", "--config", cfg, "--log", "none", "--", "sh", "-c", "kill -INT $$")
+	body, err := os.ReadFile(filepath.Join(prom, "gomaint.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`gomaint_build_failures_total{reason="goroot"} 2`, `gomaint_build_failures_total{reason="other"} 2`, `gomaint_build_failures_total{reason="disk_full"} 0`} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("no %q in\n%s", want, body)
+		}
+	}
+}

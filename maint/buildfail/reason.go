@@ -19,12 +19,13 @@ func All() []string {
 
 // Failure is one reason a build failed, as the build showed it.
 type Failure struct {
-	Reason string
+	Reason string `json:"reason"`
 	// Cause says what happened and Fix what to do, one sentence each.
-	Cause, Fix string
+	Cause string `json:"cause"`
+	Fix   string `json:"fix"`
 	// Line is the first line of output that showed it (at most MaxLine
 	// bytes, without its newline).
-	Line string
+	Line string `json:"line"`
 }
 
 // Reasons is what one command counts in gomaint_build_failures_total:
