@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/buildfail"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
@@ -52,9 +53,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		safetext.Fprintln(stderr, "gomaint run: --dry-run only means something with --prune")
 		return exitUsage
 	}
-	_, cfg, code := c.load(fs, *name)
+	sink, cfg, code := c.load(fs, *name)
 	if code != exitOK {
 		return code
+	}
+	if c.log == "auto" {
+		sink = journal.Auto(true) // the journal, else nothing: the report says it all
 	}
 	resolved, genv := target.Resolve(ctx, cfg, os.Environ())
 	r := &runner{stderr: stderr, lockDir: paths.LockDir(c.system, os.Getenv)}
@@ -87,6 +91,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep.Caches = append(rep.Caches, r.unwatched...)
 	r.print(rep, *asJSON, stdout)
+	emitRun(sink, rep)
 	if *summary != "" {
 		if err := appendSummary(*summary, rep); err != nil {
 			safetext.Fprintf(stderr, "gomaint run: --summary: %v\n", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomaint/gomaint/maint/buildfail"
 	"github.com/gomaint/gomaint/maint/config"
+	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/trim"
 	"github.com/gomaint/gomaint/maint/workset"
@@ -140,6 +141,38 @@ func (c cacheReport) units() string {
 		return "module versions"
 	}
 	return "entries"
+}
+
+// emitRun journals one RUN event per watched cache.
+func emitRun(sink journal.Sink, rep *runReport) {
+	var reasons []string
+	for _, f := range rep.Failures {
+		reasons = append(reasons, f.Reason)
+	}
+	command := strings.Join(rep.Command, " ")
+	for _, c := range rep.Caches {
+		if c.NotWatched != "" {
+			continue
+		}
+		f := map[string]string{"GOMAINT_TARGET": c.Target, "GOMAINT_CACHE_KIND": c.Kind, "GOMAINT_CACHE_PATH": c.Path,
+			"GOMAINT_COMMAND": command, "GOMAINT_EXIT_STATUS": journal.Int(int64(rep.ExitStatus))}
+		for k, v := range map[string]int64{"GOMAINT_HITS": c.Hits, "GOMAINT_MISSES": c.Misses, "GOMAINT_USED_ENTRIES": int64(c.UsedEntries),
+			"GOMAINT_USED_DISK_BYTES": c.UsedDiskBytes, "GOMAINT_WRITTEN_DISK_BYTES": c.WrittenDiskBytes, "GOMAINT_VERSIONS_USED": int64(c.VersionsUsed)} {
+			f[k] = journal.Int(v)
+		}
+		pri := journal.Info
+		if p := c.Prune; p != nil {
+			f["GOMAINT_FREED_BYTES"], f["GOMAINT_FILES"], f["GOMAINT_UNITS"] = journal.Int(p.FreedBytes), journal.Int(p.Files), journal.Int(p.Units)
+			f["GOMAINT_DRY_RUN"] = journal.Bool(p.DryRun)
+		}
+		if c.PruneSkipped != "" {
+			f["GOMAINT_PRUNE_SKIPPED"], pri = c.PruneSkipped, journal.Warning
+		}
+		if len(reasons) > 0 {
+			f["GOMAINT_BUILD_FAILURES"] = strings.Join(reasons, ",")
+		}
+		journal.Emit(sink, journal.Event{Type: journal.Run, Priority: pri, Message: c.text(), Fields: f})
+	}
 }
 
 // appendSummary appends the report to file as Markdown, the form of

@@ -301,3 +301,18 @@ func TestRunNamesWhyTheBuildFailed(t *testing.T) {
 		}
 	}
 }
+
+// TestRunJournals: a run with --log stderr prints its RUN event, with the
+// figures as fields, an attacker-chosen command line escaped.
+func TestRunJournals(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir)
+	if err := os.MkdirAll(filepath.Join(dir, "gocache", "00"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := runIn(t, env, dir, "", "run", "--log", "stderr", "--target", "build", "--", "sh", "-c", "exit 0", "x\nMESSAGE=forged")
+	if r.code != 0 || !strings.Contains(r.stderr, "run: build "+filepath.Join(dir, "gocache")+": 0 hits") ||
+		!strings.Contains(r.stderr, `EXIT_STATUS="0"`) || !strings.Contains(r.stderr, `HITS="0"`) || strings.Contains(r.stderr, "\nMESSAGE=forged") {
+		t.Errorf("%+v", r)
+	}
+}

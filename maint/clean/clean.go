@@ -6,7 +6,6 @@ package clean
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -129,7 +128,7 @@ func emit(req Request, o Outcome) {
 		return
 	}
 	f := map[string]string{"GOMAINT_TARGET": o.Target, "GOMAINT_CACHE_KIND": o.Kind, "GOMAINT_CACHE_PATH": o.Path,
-		"GOMAINT_DRY_RUN": boolField(req.DryRun)}
+		"GOMAINT_DRY_RUN": journal.Bool(req.DryRun)}
 	if req.Trigger != "" {
 		f["GOMAINT_TRIGGER"] = req.Trigger
 	}
@@ -196,7 +195,6 @@ func MustFree(t config.Target, path string) (int64, error) {
 	return trim.FreeDeficit(t.MinFree.Or(t.Kind), &fs), nil
 }
 
-func boolField(b bool) string { return strconv.Itoa(map[bool]int{false: 0, true: 1}[b]) }
 
 func lockWait(noWait bool) time.Duration {
 	if noWait {

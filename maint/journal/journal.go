@@ -154,3 +154,11 @@ func Auto(stderrIsTerminal bool) Sink {
 
 // Int formats a figure for a field.
 func Int(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Bool formats a flag for a field: 1 or 0.
+func Bool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

@@ -36,6 +36,8 @@ var (
 	Control = Type{"2a7b460ca7494f5785f96b6e1b50a4f1", "control"}
 	// Watch: a watched cache changed state (absent, watching, degraded).
 	Watch = Type{"ab74ea6a140a48a28b83fb383cdead74", "watch"}
+	// Run: what one `gomaint run` did with one cache (and pruned).
+	Run = Type{"3970b936c5f0428787c11f00771ecdd6", "run"}
 
 	// Alerts (maint/alert): an alert delivered to a route; an attempt that
 	// failed and will be retried; an alert given up (retry_for passed, or
@@ -49,6 +51,6 @@ var (
 // Types lists the event types declared here, for the catalog test; each
 // finding code has its own, declared with the code (maint/finding).
 func Types() []Type {
-	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, VerifyIncomplete, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch,
+	return []Type{Audit, GorootOK, ConfigInvalid, Trim, Repair, Verify, VerifyIncomplete, Ready, Reloaded, ReloadFailed, Stopping, Rescan, Control, Watch, Run,
 		AlertDelivered, AlertFailed, AlertDropped, AlertNotSpooled}
 }
