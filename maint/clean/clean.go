@@ -195,7 +195,6 @@ func MustFree(t config.Target, path string) (int64, error) {
 	return trim.FreeDeficit(t.MinFree.Or(t.Kind), &fs), nil
 }
 
-
 func lockWait(noWait bool) time.Duration {
 	if noWait {
 		return 0
