@@ -316,3 +316,35 @@ func TestRunJournals(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// TestRunHoldsTheCacheLock: while the command runs, a clean of the same
+// cache (as the daemon's trims would) waits and gives up, and removes
+// nothing the build may be using.
+func TestRunHoldsTheCacheLock(t *testing.T) {
+	dir := testenv.Dir(t)
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir, "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"))
+	cache := testenv.GoCacheRoot(t, dir)
+	testenv.BuildCache(t, cache, 50, 1000, 48*time.Hour)
+	before := len(entryNames(cache))
+	marker := filepath.Join(dir, "started")
+	cmd := exec.Command(binary, "run", "--log", "none", "--target", "build", "--", "sh", "-c", `touch "$0" && sleep 8`, marker)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the command never started")
+		}
+	}
+	r := gomaint(t, env, "clean", "--target", "build", "--max-size", "1KiB", "--log", "none")
+	if r.code != exitFindings || !strings.Contains(r.stdout+r.stderr, "being worked on by another gomaint") {
+		t.Errorf("clean during a run: %+v", r)
+	}
+	if after := len(entryNames(cache)); after != before {
+		t.Errorf("the clean removed %d entries during the run", before-after)
+	}
+}
