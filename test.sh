@@ -90,3 +90,4 @@ go run ./cmd/gomaint-bench -quick
 go run ./cmd/gomaint-bench -clean -quick
 go run ./cmd/gomaint-bench -daemon -quick
 go run ./cmd/gomaint-bench -verify -quick
+go run ./cmd/gomaint-bench -run -quick

@@ -4,7 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,4 +124,63 @@ func TestOneCopyEach(t *testing.T) {
 	if got := literals["[[target]]"]; len(got) > 0 {
 		t.Errorf("configuration written by hand in %v: use writeConfig", got)
 	}
+}
+
+// TestCopySource: the copy -run builds holds every file a build of
+// cmd/gomaint needs, and no test file.
+func TestCopySource(t *testing.T) {
+	repo, err := findRepo(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	if err := copySource(repo, dst); err != nil {
+		t.Fatal(err)
+	}
+	out := goIn(t, dst, "list", "-e", "-deps", "-f", "{{with .Error}}{{.}}\n{{end}}{{range .DepsErrors}}{{.}}\n{{end}}", "./cmd/gomaint")
+	if out != "" {
+		t.Errorf("go list in the copy reports errors:\n%s", out)
+	}
+	filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, "_test.go") {
+			t.Errorf("test file copied: %s", p)
+		}
+		return err
+	})
+}
+
+// TestChurnModule: the generated module builds, and a change of its
+// constant makes stale exactly the packages churnPackages says it
+// rebuilds, so that each build of the series leaves entries behind.
+func TestChurnModule(t *testing.T) {
+	for _, lite := range []bool{false, true} {
+		dir := t.TempDir()
+		if err := writeChurn(dir, lite); err != nil {
+			t.Fatal(err)
+		}
+		goIn(t, dir, "build", "./...")
+		if err := setChurnVersion(dir, 1); err != nil {
+			t.Fatal(err)
+		}
+		all, rebuilt := churnPackages(lite)
+		stale := goIn(t, dir, "list", "-f", "{{.Stale}}", "./...")
+		if n, m := strings.Count(stale, "\n"), strings.Count(stale, "true"); n != all || m != rebuilt {
+			t.Errorf("lite %v: %d packages, %d stale after the change; want %d and %d", lite, n, m, all, rebuilt)
+		}
+	}
+}
+
+// goIn runs go in dir and returns its standard output.
+func goIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, stderr.String())
+	}
+	return string(out)
 }

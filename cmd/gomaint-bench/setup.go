@@ -22,7 +22,7 @@ func newBench(ctx context.Context, o *options) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, now: time.Now()}
+	b := &bench{o: o, now: time.Now(), repo: repo}
 	if b.work, b.ownWork, err = makeWorkDir(o.dir); err != nil {
 		return nil, err
 	}
@@ -40,6 +40,7 @@ func newBench(ctx context.Context, o *options) (*bench, error) {
 type bench struct {
 	o                *options
 	now              time.Time
+	repo             string // the gomaint repository
 	work             string
 	ownWork          bool // work dir made by us, so removed whole
 	gomaint, gdu     string
