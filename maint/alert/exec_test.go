@@ -19,9 +19,7 @@ func hook(t *testing.T, script string) Route {
 	t.Helper()
 	sh := testenv.Command(t, "sh")
 	p := filepath.Join(t.TempDir(), "hook")
-	if err := os.WriteFile(p, []byte("#!"+sh+"\n"+script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteExec(t, p, strings.NewReader("#!"+sh+"\n"+script))
 	return Route{Name: "pager", Format: "json", Exec: []string{p, "--team", "build"}, RetryFor: time.Hour, Timeout: 5 * time.Second}
 }
 

@@ -193,9 +193,8 @@ func TestCacheVanished(t *testing.T) {
 	build := func(tool, body string, extra ...string) result {
 		t.Helper()
 		script := filepath.Join(dir, "vanish-"+tool)
-		if err := os.WriteFile(script, []byte(strings.ReplaceAll(vanishScript, "$TOOL", tool)), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		os.Remove(script)
+		testenv.WriteExec(t, script, strings.NewReader(strings.ReplaceAll(vanishScript, "$TOOL", tool)))
 		main := "package main\n\nimport \"errors\"\n\nfunc main() { println(errors.New(\"" + body + "\")) }\n"
 		if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(main), 0o644); err != nil {
 			t.Fatal(err)

@@ -54,12 +54,22 @@ func sharedTarget(t *testing.T, name, group string) config.Target {
 // helper's lines of output.
 func client(t *testing.T, a *testenv.Account, self, socket string, args ...string) []string {
 	t.Helper()
+	lines, err := runClient(a, self, socket, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// runClient is client for goroutines other than the test's, which may not
+// call t.Fatal.
+func runClient(a *testenv.Account, self, socket string, args ...string) ([]string, error) {
 	cmd := a.Cmd([]string{"GOMAINT_CONTROL_CLIENT=" + strings.Join(append([]string{socket}, args...), "\x1f")}, self, "-test.run=^TestHelperControlClient$")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("control client %v as %s: %v\n%s", args, a.Name, err, out)
+		return nil, fmt.Errorf("control client %v as %s: %w\n%s", args, a.Name, err, out)
 	}
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Split(strings.TrimSpace(string(out)), "\n"), nil
 }
 
 // TestControlPeerFirst: the daemon tells a user who may not ask so before
@@ -84,14 +94,20 @@ func TestControlRequestSize(t *testing.T) {
 	before := peakRSS(t, true)
 	var wg sync.WaitGroup
 	results := make([][]string, 4)
+	errs := make([]error, len(results))
 	for i := range results {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = client(t, ctl, self, d.socket, "stream", strconv.Itoa(64<<20))
+			results[i], errs[i] = runClient(ctl, self, d.socket, "stream", strconv.Itoa(64<<20))
 		}()
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	grown := peakRSS(t, false) - before
 	t.Logf("peak RSS grew by %d KiB while 4 clients streamed 64 MiB each; clients: %q", grown>>10, results)
 	if grown > 32<<20 {

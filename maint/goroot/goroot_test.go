@@ -1,6 +1,7 @@
 package goroot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -32,9 +33,7 @@ func fakeRoot(t *testing.T, gobin []byte, platform string) string {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(root, "bin", "go"), gobin, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteExec(t, filepath.Join(root, "bin", "go"), bytes.NewReader(gobin))
 	return root
 }
 

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"os/user"
@@ -84,15 +83,6 @@ func Self(t testing.TB) string {
 	}
 	defer src.Close()
 	path := filepath.Join(Dir(t), filepath.Base(exe))
-	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
+	WriteExec(t, path, src)
 	return path
 }
