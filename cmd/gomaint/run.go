@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
+	"github.com/gomaint/gomaint/maint/watch"
 	"github.com/gomaint/gomaint/maint/workset"
 )
 
@@ -57,6 +59,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
+	go watch.GrowFDTable() // while go env runs
 	if c.log == "auto" {
 		sink = journal.Auto(true) // the journal, else nothing: the report says it all
 	}
@@ -74,6 +77,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	status, sig, started := r.execute(argv, scan)
 	scan.Close()
 	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds(), Failures: scan.Failures()}
+	freed := r.stop()
+	defer freed()
 	if sig != nil {
 		rep.Signal = sig.String()
 	}
@@ -116,6 +121,7 @@ type watchedBuild struct {
 	rt      target.Resolved
 	ws      *workset.Build
 	release func() // the cache's lock, nil when another run holds it
+	stopErr error  // from Stop: why the record is incomplete
 }
 
 // openCache opens a cache to watch; one that cannot be watched is
@@ -167,6 +173,29 @@ func (r *runner) watchBuild(rt target.Resolved) {
 		return
 	}
 	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: r.lock(rt, root)})
+}
+
+// stop ends every watch once the command has, all at once (a build
+// cache's waits for the walk that measured it), and frees them in the
+// background: the kernel takes an RCU grace period for each (up to some
+// 20 ms), which the report and the prune need not wait for. The caller
+// waits for the returned function before it exits.
+func (r *runner) stop() (freed func()) {
+	var stopping, freeing sync.WaitGroup
+	for _, b := range r.builds {
+		stopping.Go(func() {
+			b.stopErr = b.ws.Stop()
+			freeing.Go(b.ws.Close)
+		})
+	}
+	for _, m := range r.mods {
+		stopping.Go(func() {
+			m.stop()
+			freeing.Go(func() { m.m.Close() })
+		})
+	}
+	stopping.Wait()
+	return freeing.Wait
 }
 
 // execute runs argv with the standard streams passed through (standard
@@ -223,17 +252,16 @@ func exitStatus(ps *os.ProcessState, got os.Signal) int {
 	return ps.ExitCode()
 }
 
-// finish ends the watch of one build cache, measures the run's working
-// set, and prunes the rest when asked and safe.
+// finish measures the run's working set in one build cache, its watch
+// stopped, and prunes the rest when asked and safe.
 func (r *runner) finish(ctx context.Context, b *watchedBuild, prune, dryRun bool, stdout io.Writer) cacheReport {
 	defer b.ws.Root.Close()
-	stopErr := b.ws.Stop()
 	set := b.ws.Set()
 	rep := buildReport(b, set)
 	switch {
 	case !prune:
-	case stopErr != nil:
-		rep.PruneSkipped = stopErr.Error()
+	case b.stopErr != nil:
+		rep.PruneSkipped = b.stopErr.Error()
 	default:
 		if !r.relock(b.rt, b.ws.Root, &b.release, &rep) {
 			break

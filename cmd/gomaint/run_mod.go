@@ -22,6 +22,13 @@ type watchedMods struct {
 	start   time.Time
 	done    chan error
 	release func()
+	runErr  error // from stop
+}
+
+// stop ends the watch; Used is complete after it.
+func (w *watchedMods) stop() {
+	w.m.Stop()
+	w.runErr = <-w.done
 }
 
 // watchMods starts watching one module cache, as watchBuild does a build
@@ -42,19 +49,18 @@ func (r *runner) watchMods(rt target.Resolved) {
 	r.mods = append(r.mods, w)
 }
 
-// finishMods ends the watch of a module cache and prunes the versions the
-// run did not use, when asked and when the watch saw everything.
+// finishMods reports on a module cache, its watch stopped, and prunes the
+// versions the run did not use, when asked and when the watch saw
+// everything.
 func (r *runner) finishMods(ctx context.Context, w *watchedMods, prune, dryRun bool, stdout io.Writer) cacheReport {
 	defer w.root.Close()
-	closeErr := w.m.Close()
-	runErr := <-w.done
 	used := w.m.Used()
 	rep := cacheReport{Target: w.rt.Name, Kind: string(w.rt.Kind), Path: w.rt.Path, VersionsUsed: len(used)}
 	incomplete := w.m.Incomplete()
 	switch {
 	case !prune:
-	case runErr != nil || closeErr != nil || incomplete != nil:
-		rep.PruneSkipped = fmt.Sprintf("%v: %v", workset.ErrIncomplete, firstErr(incomplete, runErr, closeErr))
+	case w.runErr != nil || incomplete != nil:
+		rep.PruneSkipped = fmt.Sprintf("%v: %v", workset.ErrIncomplete, firstErr(incomplete, w.runErr))
 	default:
 		if !r.relock(w.rt, w.root, &w.release, &rep) {
 			break

@@ -61,7 +61,7 @@ type Modules struct {
 	limit   *LimitError
 	lost    error // the first other reason the record cannot be trusted
 	running bool
-	closed  bool
+	stopped bool
 }
 
 // ErrEventsLost is why a record is incomplete after the kernel's inotify
@@ -100,7 +100,7 @@ const (
 )
 
 // OpenModules starts watching the module cache at root, which the caller
-// keeps open until Close, then calls Run in a goroutine before the run
+// keeps open until Stop, then calls Run in a goroutine before the run
 // begins. An error means no watch at all; a watch that misses something is
 // returned, and Incomplete says so.
 func OpenModules(root *safefs.Root) (*Modules, error) {
@@ -230,13 +230,13 @@ func (m *Modules) loseLocked(err error) {
 	}
 }
 
-// Run reads events until Close, which it obeys only once it has read
-// every event the kernel queued before: a run's last opens are recorded.
-// It returns nil after Close, or ErrRootGone when the module cache root
-// was removed, moved or unmounted.
+// Run reads events until Stop (or Close), which it obeys only once it has
+// read every event the kernel queued before: a run's last opens are
+// recorded. It returns nil after Stop, or ErrRootGone when the module
+// cache root was removed, moved or unmounted.
 func (m *Modules) Run() error {
 	m.mu.Lock()
-	if m.closed {
+	if m.stopped {
 		m.mu.Unlock()
 		return nil
 	}
@@ -247,7 +247,7 @@ func (m *Modules) Run() error {
 	for {
 		n, err := m.file.Read(buf)
 		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded): // Close
+		case errors.Is(err, os.ErrDeadlineExceeded): // Stop
 			return m.drain(buf)
 		case err != nil:
 			return fmt.Errorf("read inotify events: %w", err)
@@ -319,15 +319,15 @@ func (m *Modules) arriveLocked(parent modDir, name string) {
 	m.followLocked(fd, parent, name, true)
 }
 
-// Close stops Run once it has read what is queued, and waits for it; with
-// no Run started, it reads the queue itself. Used is complete after Close.
-func (m *Modules) Close() error {
+// Stop stops Run once it has read what is queued, and waits for it; with
+// no Run started, it reads the queue itself. Used is complete after Stop.
+func (m *Modules) Stop() {
 	m.mu.Lock()
-	if m.closed {
+	if m.stopped {
 		m.mu.Unlock()
-		return nil
+		return
 	}
-	m.closed = true
+	m.stopped = true
 	running := m.running
 	m.mu.Unlock()
 	if running {
@@ -338,6 +338,13 @@ func (m *Modules) Close() error {
 		m.loseLocked(err)
 		m.mu.Unlock()
 	}
+}
+
+// Close stops the watch and frees its inotify instance, which takes the
+// kernel an RCU grace period (up to some 20 ms): a caller with other work
+// calls Stop first and Close beside that work.
+func (m *Modules) Close() error {
+	m.Stop()
 	return m.file.Close()
 }
 

@@ -149,3 +149,28 @@ func shardBudget() int {
 	}
 	return max(int(rl.Cur)-fdReserve*2, 0)
 }
+
+// GrowFDTable makes room in the process's fd table for the fds of a Build
+// watch (one per shard) at once, as Open does first. The kernel grows the
+// table by doubling, and in a threaded process each growth waits for an
+// RCU grace period (milliseconds each): 256 shard fds cost up to three
+// waits, one when grown at once. A caller with other work to do first
+// (`gomaint run`, while go env runs) calls it in a goroutine, and Open
+// finds the room made.
+func GrowFDTable() {
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	growFDTable(fd, shardBudget()+1)
+	unix.Close(fd)
+}
+
+// growFDTable grows the fd table to hold n fds above fd, the newest. Past
+// the open-file limit it fails, and the shards grow the table as they come.
+func growFDTable(fd, n int) {
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, fd+n)
+	if err == nil {
+		unix.Close(hi)
+	}
+}

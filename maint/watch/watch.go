@@ -137,6 +137,7 @@ func Open(root *safefs.Root, opt Options) (*Build, error) {
 		w.file.Close()
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_add_watch", err))
 	}
+	growFDTable(root.FD, w.budget+1)
 	w.mu.Lock()
 	w.resyncLocked()
 	w.mu.Unlock()

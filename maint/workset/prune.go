@@ -2,15 +2,17 @@ package workset
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/layout"
+	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/trim"
 )
@@ -23,7 +25,13 @@ type Set struct {
 
 	actions map[string]bool // action ids to keep
 	outputs map[string]bool // output ids the kept actions name, or written
+	mu      sync.Mutex      // for Set's readers
 }
+
+// setWorkers read action entries at once, a shard each: each read is a
+// few syscalls that mostly wait on the file system, and a build uses
+// thousands.
+const setWorkers = 4
 
 // Set reads every action entry the run used for the output it names, and
 // measures them. Call it after Stop: its reads are not lookups.
@@ -34,46 +42,68 @@ func (b *Build) Set() *Set {
 	for id := range b.written {
 		s.outputs[id] = true
 	}
-	measured := map[string]bool{}
-	shards := map[string]int{}
-	defer func() {
-		for _, fd := range shards {
-			unix.Close(fd)
-		}
-	}()
-	shard := func(id string) (int, error) {
-		if fd, ok := shards[id[:2]]; ok {
-			return fd, nil
-		}
-		fd, err := b.Root.OpenDir(id[:2])
-		if err == nil {
-			shards[id[:2]] = fd
-		}
-		return fd, err
-	}
-	for id := range b.used {
-		s.actions[id] = true
-		fd, err := shard(id)
-		if err != nil {
-			s.Lost++
-			continue
-		}
+	named := map[string]bool{}
+	eachShard(b.Root, slices.Collect(maps.Keys(b.used)), func(fd int, id string) {
 		out, size, err := b.readAction(fd, id+"-a")
-		if err != nil {
-			s.Lost++
-			continue
-		}
-		s.Entries++
-		s.Bytes += size
-		if out == "" || measured[out] {
-			continue // named by another kept action: counted once
-		}
-		s.outputs[out], measured[out] = true, true
-		if ofd, err := shard(out); err == nil {
-			s.Bytes += b.measureOutput(ofd, out+"-d")
-		}
-	}
+		s.add(func() {
+			s.actions[id] = true
+			if err != nil {
+				s.Lost++
+				return
+			}
+			s.Entries++
+			s.Bytes += size
+			if out != "" {
+				named[out] = true
+			}
+		})
+	})
+	eachShard(b.Root, slices.Collect(maps.Keys(named)), func(fd int, out string) {
+		size := b.measureOutput(fd, out+"-d")
+		s.add(func() {
+			s.outputs[out] = true
+			s.Bytes += size
+		})
+	})
 	return s
+}
+
+// add changes the set from one of eachShard's workers.
+func (s *Set) add(change func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change()
+}
+
+// eachShard calls fn for every id with the fd of the shard that holds it,
+// in setWorkers goroutines that take a shard at a time, so that at most
+// setWorkers shards are open. Ids whose shard cannot be opened get fd -1,
+// which every *at call refuses.
+func eachShard(root *safefs.Root, ids []string, fn func(fd int, id string)) {
+	byShard := map[string][]string{}
+	for _, id := range ids {
+		byShard[id[:2]] = append(byShard[id[:2]], id)
+	}
+	shards := slices.Collect(maps.Keys(byShard))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range setWorkers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(shards); i = int(next.Add(1) - 1) {
+				fd, err := root.OpenDir(shards[i])
+				if err != nil {
+					fd = -1
+				}
+				for _, id := range byShard[shards[i]] {
+					fn(fd, id)
+				}
+				if fd >= 0 {
+					unix.Close(fd)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // entrySize is the length of an action entry go writes:
@@ -87,18 +117,18 @@ func (b *Build) readAction(dirfd int, name string) (out string, size int64, err 
 	if err != nil {
 		return "", 0, err
 	}
-	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
+	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return "", 0, fmt.Errorf("stat %s: %w", name, err)
 	}
-	buf := make([]byte, entrySize+1)
-	n, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	var buf [entrySize + 1]byte
+	n, err := unix.Read(fd, buf[:])
+	if err != nil {
 		return "", 0, fmt.Errorf("read %s: %w", name, err)
 	}
-	buf = buf[:n]
+	// One read returns a file this small whole; one read short of
+	// entrySize is not in go's format, as a longer one is not.
 	if n != entrySize || string(buf[:3]) != "v1 " || buf[3+idLen] != ' ' || buf[4+2*idLen] != ' ' {
 		return "", st.Blocks * 512, nil
 	}

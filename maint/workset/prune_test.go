@@ -71,6 +71,7 @@ func pruneRun(t *testing.T, cache string, during func()) (*Build, *Set, *trim.Re
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	defer b.Close()
 	s := b.Set()
 	res, err := b.Prune(context.Background(), s, trim.Options{})
 	if err != nil {

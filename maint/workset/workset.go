@@ -94,18 +94,17 @@ func (b *Build) overflow() {
 // prune by.
 var ErrIncomplete = errors.New("the watch did not see the whole run")
 
-// Stop handles every event queued so far and ends the watch. The error
-// wraps ErrIncomplete when some of the run went unseen.
+// Stop handles every event queued so far and ends the watch; Close frees
+// it. The error wraps ErrIncomplete when some of the run went unseen.
 func (b *Build) Stop() error {
 	b.Before = <-b.measured
 	if err := b.w.Drain(); err != nil {
-		b.w.Close()
+		b.w.Close() // ends Run, which cannot drain
 		<-b.done
 		return fmt.Errorf("%w: %v", ErrIncomplete, err)
 	}
 	runErr := <-b.done
 	incomplete := b.w.Incomplete()
-	b.w.Close()
 	b.mu.Lock()
 	lost := b.lost
 	b.mu.Unlock()
@@ -119,6 +118,11 @@ func (b *Build) Stop() error {
 	}
 	return nil
 }
+
+// Close frees the watch's inotify instance, after Stop. The kernel takes
+// an RCU grace period to do it (up to some 20 ms), which a caller with
+// other work to do spends beside it.
+func (b *Build) Close() { b.w.Close() }
 
 // Used is the number of action entries the run looked up or wrote.
 func (b *Build) Used() int {

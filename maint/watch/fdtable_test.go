@@ -1,0 +1,71 @@
+package watch
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fdSize is the size of this process's fd table, from /proc.
+func fdSize(t *testing.T) int {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "FDSize:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no FDSize in /proc/self/status")
+	return 0
+}
+
+// TestHelperGrowFDTable prints the size of fd table a watch needs, and the
+// table's size before and after GrowFDTable, in a fresh process (a table
+// never shrinks).
+func TestHelperGrowFDTable(t *testing.T) {
+	if os.Getenv("GOMAINT_GROW_FD_TABLE") == "" {
+		t.Skip("helper process")
+	}
+	f, err := os.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := int(f.Fd()) // the lowest free fd, where the shards' begin
+	f.Close()
+	before := fdSize(t)
+	GrowFDTable()
+	fmt.Println(free+257, before, fdSize(t))
+}
+
+// TestGrowFDTable: one call makes the room for every shard's fd, so that
+// Open grows the table once (one RCU grace period), not once per doubling.
+func TestGrowFDTable(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGrowFDTable$")
+	cmd.Env = append(os.Environ(), "GOMAINT_GROW_FD_TABLE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var need, before, after int
+	if _, err := fmt.Sscan(string(out), &need, &before, &after); err != nil {
+		t.Fatalf("helper said %q: %v", out, err)
+	}
+	if before >= need {
+		t.Fatalf("the helper's fd table held %d fds from the start, the %d a watch needs: nothing to test", before, need)
+	}
+	if after < need {
+		t.Errorf("fd table of %d after GrowFDTable; want the %d a watch's root and 256 shards need", after, need)
+	}
+}
