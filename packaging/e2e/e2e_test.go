@@ -899,9 +899,21 @@ func testRemovePurge(t *testing.T, c *container) {
 		t.Errorf("no /var/lib/gomaint before removal: purge removing it proves nothing")
 	}
 
+	// A configuration the clean rejects (exit 78), so that a unit has
+	// failed when the package goes, as testRPMErase does for rpm -e.
+	c.sh(t, `echo 'no_such_key = 1' >> /etc/gomaint/gomaint.toml`)
+	if _, code, _ := c.exec(time.Minute, "systemctl", "start", "gomaint-clean.service"); code == 0 {
+		t.Errorf("gomaint-clean.service succeeded with a bad configuration: no failed unit for dpkg -r to leave")
+	}
+
 	out, code, err := c.exec(2*time.Minute, "dpkg", "-r", "gomaint")
 	if code != 0 || err != nil {
 		t.Fatalf("dpkg -r gomaint: exit %d %v\n%s", code, err, out)
+	}
+	// Masked until purge, as dh_installsystemd leaves them, but none
+	// loaded as "not-found failed" until the next boot.
+	if out := c.run(t, "systemctl", "list-units", "--all", "--state=failed", "--no-legend", "gomaint*"); strings.TrimSpace(out) != "" {
+		t.Errorf("failed units after dpkg -r (prerm stops and resets them):\n%s", out)
 	}
 	if p := c.show(t, "gomaint.service", "ActiveState", "LoadState"); p["ActiveState"] == "active" || p["ActiveState"] == "activating" {
 		t.Errorf("gomaint.service still %s after dpkg -r", p["ActiveState"])
