@@ -13,6 +13,7 @@ import (
 	"github.com/gomaint/gomaint/maint/finding"
 	"github.com/gomaint/gomaint/maint/journal"
 	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/scan"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/trim"
 	"github.com/gomaint/gomaint/maint/watch"
@@ -324,11 +325,11 @@ func (d *daemon) nextLifecycle() time.Time {
 // on the same mount (a mount over it, or a lazy unmount, changes that).
 func (d *daemon) sameRoot(t *tstate) bool {
 	var st unix.Statx_t
-	if unix.Statx(unix.AT_FDCWD, t.rt.Path, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, unix.STATX_INO|unix.STATX_MNT_ID, &st) != nil {
+	if scan.Statx(unix.AT_FDCWD, t.rt.Path, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, unix.STATX_INO|unix.STATX_MNT_ID, &st) != nil {
 		return false
 	}
 	var mnt unix.Statx_t
-	if unix.Statx(t.root.FD, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &mnt) == nil &&
+	if scan.Statx(t.root.FD, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &mnt) == nil &&
 		st.Mask&mnt.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mnt.Mnt_id {
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomaint/gomaint/maint/scan"
 )
 
 // ErrHardlinked is returned for a regular file with more than one link:
@@ -61,7 +63,7 @@ func (r *Root) SetAttr(dirfd int, name string, a Attr) error {
 			return fmt.Errorf("chown: %w", err)
 		}
 		// chown may clear setuid/setgid bits: compare the mode afresh.
-		if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+		if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
 			return err
 		}
 	}
@@ -92,7 +94,7 @@ func (r *Root) openChecked(dirfd int, name string, links bool) (int, unix.Statx_
 	if err != nil {
 		return -1, st, err
 	}
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+	if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
 		unix.Close(fd)
 		return -1, st, err
 	}

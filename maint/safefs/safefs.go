@@ -55,7 +55,7 @@ func OpenRoot(path string) (*Root, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
+	if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("statx %s: %w", path, err)
 	}
@@ -84,7 +84,7 @@ func (r *Root) sameMount(st *unix.Statx_t) bool {
 // Stat examines name in dirfd without following a link.
 func (r *Root) Stat(dirfd int, name string) (unix.Statx_t, error) {
 	var st unix.Statx_t
-	err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, statMask, &st)
+	err := scan.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, statMask, &st)
 	return st, err
 }
 
@@ -137,7 +137,7 @@ func (r *Root) openBeneath(dirfd int, rel string) (int, error) {
 			return -1, fmt.Errorf("open %s: %w", rel, err)
 		}
 		var st unix.Statx_t
-		if err := unix.Statx(next, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || !r.sameMount(&st) {
+		if err := scan.Statx(next, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || !r.sameMount(&st) {
 			unix.Close(next)
 			return -1, fmt.Errorf("open %s: %w", rel, ErrOtherMount)
 		}
@@ -206,13 +206,13 @@ func (r *Root) OpenFile(dirfd int, name string, flags int) (int, error) {
 		return -1, fmt.Errorf("open %s: %w", name, err)
 	}
 	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !r.sameMount(&st) {
+	if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !r.sameMount(&st) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("open %s: not a regular file on the cache's mount", name)
 	}
 	if created && unix.Geteuid() == 0 {
 		var dir unix.Statx_t
-		if err := unix.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_UID|unix.STATX_GID, &dir); err == nil {
+		if err := scan.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_UID|unix.STATX_GID, &dir); err == nil {
 			if err := unix.Fchown(fd, int(dir.Uid), int(dir.Gid)); err != nil {
 				unix.Close(fd)
 				return -1, fmt.Errorf("give %s to its directory's owner: %w", name, err)

@@ -70,6 +70,9 @@ func statxAt(dirfd int, name *byte, st *unix.Statx_t) error {
 	if errno != 0 {
 		return errno
 	}
+	if st.Mask&unix.STATX_MNT_ID == 0 || st.Mnt_id == 0 {
+		fillMountID(dirfd, unix.BytePtrToString(name), statxFlags, statxMask, st)
+	}
 	return nil
 }
 

@@ -31,7 +31,7 @@ const MaxSubtreeDepth = 256
 func Subtree(dirfd int, name string, mount uint64) (Totals, error) {
 	var t Totals
 	var st unix.Statx_t
-	if err := unix.Statx(dirfd, name, statxFlags, statxMask, &st); err != nil {
+	if err := Statx(dirfd, name, statxFlags, statxMask, &st); err != nil {
 		return t, err
 	}
 	if mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != mount {

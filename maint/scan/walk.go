@@ -188,7 +188,7 @@ func OpenRoot(path string) (fd int, root Root, err error) {
 // RootOf describes an already open directory as a walk root.
 func RootOf(fd int) (Root, error) {
 	var root Root
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &root.Stat); err != nil {
+	if err := Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &root.Stat); err != nil {
 		return root, fmt.Errorf("statx: %w", err)
 	}
 	if root.Stat.Mask&unix.STATX_MNT_ID != 0 {
@@ -378,7 +378,7 @@ func (w *walker) openChild(dirfd int, name string) (int, error) {
 	}
 	if !w.openat2 {
 		var st unix.Statx_t
-		if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &st); err != nil || w.otherMount(&st) {
+		if err := Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, statxMask, &st); err != nil || w.otherMount(&st) {
 			unix.Close(fd)
 			return -1, fmt.Errorf("open directory: %w", unix.EXDEV)
 		}
