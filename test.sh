@@ -61,11 +61,19 @@ go vet ./...
 go vet -tags e2e ./packaging/e2e/
 go vet -tags storm ./maint/daemon/
 go test -race -count=1 -timeout 20m ./...
-# Under qemu's user emulation statx gives no mount id, as on Linux before
-# 5.8 (RHEL 8): the packages that must stop at mounts run there too, for
-# arm64. TestMountIDFallback is left out: it checks the fallback against
-# the kernel's own mount id, which qemu does not pass on.
-GOARCH=arm64 go test -count=1 -exec qemu-aarch64-static -skip '^TestMountIDFallback$' ./maint/scan/ ./maint/safefs/ ./maint/trim/
+# The same tests for arm64 under qemu's user emulation, where statx also
+# gives no mount id, as on Linux before 5.8 (RHEL 8): scan, safefs and
+# trim must stop at mounts there too. TestMountIDFallback is left out: it
+# checks the fallback against the kernel's own mount id, which qemu does
+# not pass on. Not yet here: audit, goroot, repair, daemon, watch and
+# cmd/gomaint, whose tests need a Go for the machine's architecture (the
+# host's amd64 Go is rightly GOROOT_INVALID to an arm64 gomaint) or user
+# namespaces (qemu cannot clone into one).
+GOARCH=arm64 go test -count=1 -timeout 20m -exec qemu-aarch64-static -skip '^TestMountIDFallback$' \
+  ./maint/scan/ ./maint/safefs/ ./maint/trim/ ./maint/alert/ ./maint/buildfail/ ./maint/clean/ ./maint/config/ \
+  ./maint/discover/ ./maint/facts/ ./maint/finding/ ./maint/flash/ ./maint/journal/ ./maint/layout/ ./maint/lock/ \
+  ./maint/metrics/ ./maint/paths/ ./maint/protect/ ./maint/rundir/ ./maint/safetext/ ./maint/target/ ./maint/testenv/ \
+  ./maint/tmpfiles/ ./maint/verify/ ./maint/workset/ ./cmd/gomaint-bench/
 # The Grafana dashboard's generator and its tests (the committed JSON, every
 # query against what maint/metrics writes, the real daemon -> node_exporter
 # -> prometheus pipeline) are a module of their own, which ./... does not enter.
