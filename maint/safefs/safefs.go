@@ -212,7 +212,7 @@ func (r *Root) OpenFile(dirfd int, name string, flags int) (int, error) {
 	}
 	if created && unix.Geteuid() == 0 {
 		var dir unix.Statx_t
-		if err := scan.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_UID|unix.STATX_GID, &dir); err == nil {
+		if err := unix.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_UID|unix.STATX_GID, &dir); err == nil {
 			if err := unix.Fchown(fd, int(dir.Uid), int(dir.Gid)); err != nil {
 				unix.Close(fd)
 				return -1, fmt.Errorf("give %s to its directory's owner: %w", name, err)

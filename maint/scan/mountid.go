@@ -18,11 +18,12 @@ func Statx(dirfd int, path string, flags, mask int, st *unix.Statx_t) error {
 }
 
 // fillMountID adds the mount id to st when it was asked for and not given,
-// or given as 0 (qemu passes the mask bit through but not the field; gomaint
-// takes 0 for unknown everywhere). A file system that gives no handles (EOPNOTSUPP) gives no mount id
-// either: then only the device tells mounts apart, as before. The id may
-// belong to a name swapped since the statx; every descent opens the name
-// and checks the open fd again, and that check is what holds.
+// or given as 0 (qemu passes the mask bit through but not the field;
+// gomaint takes 0 for unknown everywhere). A file system that gives no
+// handles (EOPNOTSUPP) gives no mount id either: then only the device
+// tells mounts apart, as before. The id may belong to a name swapped since
+// the statx; every descent opens the name and checks the open fd again,
+// and that check is what holds.
 func fillMountID(dirfd int, path string, flags, mask int, st *unix.Statx_t) {
 	if mask&unix.STATX_MNT_ID == 0 || (st.Mask&unix.STATX_MNT_ID != 0 && st.Mnt_id != 0) {
 		return

@@ -36,7 +36,7 @@ func fdSize(t *testing.T) int {
 // never shrinks).
 func TestHelperGrowFDTable(t *testing.T) {
 	if os.Getenv("GOMAINT_GROW_FD_TABLE") == "" {
-		t.Skip("helper process")
+		return // only as TestGrowFDTable's child
 	}
 	f, err := os.Open("/")
 	if err != nil {
