@@ -85,7 +85,33 @@ func rootfsTarball(t *testing.T, suite string, extra ...string) string {
 	t.Helper()
 	pkgs := append(slices.Clone(includes), extra...)
 	sum := sha256.Sum256([]byte(suite + " minbase " + strings.Join(pkgs, ",")))
-	tarball := filepath.Join(cacheDir, fmt.Sprintf("rootfs-%s-%s.tar", suite, hex.EncodeToString(sum[:4])))
+	name := fmt.Sprintf("rootfs-%s-%s.tar", suite, hex.EncodeToString(sum[:4]))
+	return cachedTarball(t, name, func(t *testing.T, root string) {
+		debootstrap(t, 10*time.Minute, "--variant=minbase", "--include="+strings.Join(pkgs, ","), suite, root)
+	})
+}
+
+// debootstrap runs debootstrap with args, and the mirror that
+// GOMAINT_E2E_MIRROR names after them.
+func debootstrap(t *testing.T, timeout time.Duration, args ...string) {
+	t.Helper()
+	testenv.Command(t, "debootstrap")
+	if m := os.Getenv("GOMAINT_E2E_MIRROR"); m != "" {
+		args = append(args, m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "debootstrap", args...).CombinedOutput(); err != nil {
+		t.Fatalf("debootstrap %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
+	}
+}
+
+// cachedTarball returns cacheDir/name, a tarball of a root file system
+// that build makes in an empty directory, building it when no fresh one
+// is cached.
+func cachedTarball(t *testing.T, name string, build func(t *testing.T, root string)) string {
+	t.Helper()
+	tarball := filepath.Join(cacheDir, name)
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +127,6 @@ func rootfsTarball(t *testing.T, suite string, extra ...string) string {
 	if st, err := os.Stat(tarball); err == nil && time.Since(st.ModTime()) < tarballMaxAge {
 		return tarball
 	}
-	testenv.Command(t, "debootstrap")
 	start := time.Now()
 	work, err := os.MkdirTemp(cacheDir, "debootstrap-")
 	if err != nil {
@@ -114,15 +139,7 @@ func rootfsTarball(t *testing.T, suite string, extra ...string) string {
 	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--variant=minbase", "--include=" + strings.Join(pkgs, ","), suite, root}
-	if m := os.Getenv("GOMAINT_E2E_MIRROR"); m != "" {
-		args = append(args, m)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "debootstrap", args...).CombinedOutput(); err != nil {
-		t.Fatalf("debootstrap %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
-	}
+	build(t, root)
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}

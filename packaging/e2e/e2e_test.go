@@ -10,7 +10,9 @@
 // TestDebianPackage and TestRPMPackage run once for each release that
 // GOMAINT_E2E_SUITES names (separated by spaces; unset: all of them,
 // "bookworm trixie", for systemd 252 and 257). The other tests boot
-// Debian 12 (baseSuite).
+// Debian 12 (baseSuite), except TestArm64Package: it installs the arm64
+// .deb in an arm64 Debian 12 root under qemu (binfmt_misc), chrooted, not
+// booted (arm64_test.go says why).
 //
 // It needs root, systemd-nspawn (systemd-container), nsenter, tar, go and,
 // once per week and root file system, debootstrap with access to Debian's
@@ -190,17 +192,23 @@ func buildPackages(t *testing.T, repo, format string, versions ...string) func(t
 	}
 }
 
-// buildPackage runs `packaging/build.sh FORMAT ARCH` with GOMAINT_VERSION
-// and GOMAINT_DIST set and returns the path it prints.
+// buildPackage runs `packaging/build.sh FORMAT ARCH` for this machine's
+// architecture with GOMAINT_VERSION and GOMAINT_DIST set and returns the
+// path it prints.
 func buildPackage(repo, dist, format, version string) (string, error) {
-	cmd := exec.Command("bash", "packaging/build.sh", format, runtime.GOARCH)
+	return buildPackageFor(repo, dist, format, runtime.GOARCH, version)
+}
+
+// buildPackageFor is buildPackage for the architecture arch.
+func buildPackageFor(repo, dist, format, arch, version string) (string, error) {
+	cmd := exec.Command("bash", "packaging/build.sh", format, arch)
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GOMAINT_VERSION="+version, "GOMAINT_DIST="+dist)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("GOMAINT_VERSION=%s packaging/build.sh %s %s: %v\nstdout:\n%s\nstderr:\n%s",
-			version, format, runtime.GOARCH, err, tail(stdout.String(), 20), tail(stderr.String(), 40))
+			version, format, arch, err, tail(stdout.String(), 20), tail(stderr.String(), 40))
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	p := strings.TrimSpace(lines[len(lines)-1])
@@ -209,7 +217,7 @@ func buildPackage(repo, dist, format, version string) (string, error) {
 	}
 	if st, err := os.Stat(p); err != nil || !strings.HasSuffix(p, "."+format) || st.Size() == 0 {
 		return "", fmt.Errorf("packaging/build.sh %s %s (GOMAINT_VERSION=%s) printed %q as its last stdout line, not the path of a .%s: %v\nstderr:\n%s",
-			format, runtime.GOARCH, version, p, format, err, tail(stderr.String(), 20))
+			format, arch, version, p, format, err, tail(stderr.String(), 20))
 	}
 	return p, nil
 }
