@@ -108,8 +108,11 @@ func buildGomaint(ctx context.Context, repo, binDir string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(binDir, "gomaint")
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./cmd/gomaint")
+	// As packaging/build.sh builds it: the binary users run, static and
+	// stripped, starts a millisecond or two sooner than a default build.
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/gomaint")
 	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/gomaint: %v\n%s", err, out)
 	}

@@ -12,12 +12,9 @@ import (
 	"time"
 
 	"github.com/gomaint/gomaint/maint/buildfail"
-	"github.com/gomaint/gomaint/maint/config"
 	"github.com/gomaint/gomaint/maint/journal"
-	"github.com/gomaint/gomaint/maint/lock"
 	"github.com/gomaint/gomaint/maint/metrics"
 	"github.com/gomaint/gomaint/maint/paths"
-	"github.com/gomaint/gomaint/maint/safefs"
 	"github.com/gomaint/gomaint/maint/safetext"
 	"github.com/gomaint/gomaint/maint/target"
 	"github.com/gomaint/gomaint/maint/watch"
@@ -59,26 +56,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	go watch.GrowFDTable() // while go env runs
 	if c.log == "auto" {
 		sink = journal.Auto(true) // the journal, else nothing: the report says it all
 	}
-	resolved, genv := target.Resolve(ctx, cfg, os.Environ())
 	r := &runner{stderr: stderr, lockDir: paths.LockDir(c.system, os.Getenv)}
-	for _, rt := range resolved {
-		if rt.Kind == config.Build {
-			r.watchBuild(rt)
-		} else {
-			r.watchMods(rt)
-		}
+	scan := buildfail.NewScanner(os.Stderr)
+	confirm := r.watchAll(ctx, cfg, os.Environ(), scan)
+	for _, b := range r.builds {
+		b.ws.Measure()
 	}
-
-	scan := buildfail.NewScanner(os.Stderr, buildfail.Env{GOCACHE: genv.GOCACHE, GOMODCACHE: genv.GOMODCACHE, GOROOT: genv.GOROOT, TempDir: goTempDir()})
 	status, sig, started := r.execute(argv, scan)
+	confirm()
 	scan.Close()
 	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds(), Failures: scan.Failures()}
-	freed := r.stop()
-	defer freed()
+	r.stop()
 	if sig != nil {
 		rep.Signal = sig.String()
 	}
@@ -124,78 +115,28 @@ type watchedBuild struct {
 	stopErr error  // from Stop: why the record is incomplete
 }
 
-// openCache opens a cache to watch; one that cannot be watched is
-// reported, never a reason to keep the command from running.
-func (r *runner) openCache(rt target.Resolved) (*safefs.Root, bool) {
-	switch {
-	case rt.Disabled || rt.Unresolved:
-		r.notWatched(rt, "no cache (GOCACHE or GOMODCACHE unset or off)")
-	case rt.Err != nil:
-		r.notWatched(rt, rt.Err.Error())
-	case !rt.Exists:
-		r.notWatched(rt, "the cache did not exist when the command started: all it holds now, the command wrote")
-	default:
-		root, err := safefs.OpenRoot(rt.Path)
-		if err != nil {
-			r.notWatched(rt, err.Error())
-			return nil, false
-		}
-		return root, true
-	}
-	return nil, false
-}
-
-func (r *runner) notWatched(rt target.Resolved, why string) {
-	r.unwatched = append(r.unwatched, cacheReport{Target: rt.Name, Kind: string(rt.Kind), Path: rt.Path, NotWatched: why})
-}
-
-// lock takes the cache's lock for the run, without waiting: nil when
-// another gomaint holds it (a clean), which is said, not fatal.
-func (r *runner) lock(rt target.Resolved, root *safefs.Root) func() {
-	release, err := lock.Acquire(r.lockDir, root.FD, rt.Name, 0)
-	if err != nil {
-		safetext.Fprintf(r.stderr, "gomaint run: %s: not holding the cache's lock (%v); a clean may remove entries while the command runs\n", rt.Name, err)
-		return nil
-	}
-	return release
-}
-
-// watchBuild starts watching one build cache.
-func (r *runner) watchBuild(rt target.Resolved) {
-	root, ok := r.openCache(rt)
-	if !ok {
-		return
-	}
-	ws, err := workset.Watch(root)
-	if err != nil {
-		r.notWatched(rt, err.Error())
-		root.Close()
-		return
-	}
-	r.builds = append(r.builds, &watchedBuild{rt: rt, ws: ws, release: r.lock(rt, root)})
-}
-
 // stop ends every watch once the command has, all at once (a build
-// cache's waits for the walk that measured it), and frees them in the
-// background: the kernel takes an RCU grace period for each (up to some
-// 20 ms), which the report and the prune need not wait for. The caller
-// waits for the returned function before it exits.
-func (r *runner) stop() (freed func()) {
-	var stopping, freeing sync.WaitGroup
+// cache's waits for the walk that measured it), and frees them through a
+// watch.Handoff: the kernel takes a grace period to free an inotify
+// instance (6 to 20 ms), which neither the report nor the caller of
+// gomaint run need wait for.
+func (r *runner) stop() {
+	var stopping sync.WaitGroup
 	for _, b := range r.builds {
-		stopping.Go(func() {
-			b.stopErr = b.ws.Stop()
-			freeing.Go(b.ws.Close)
-		})
+		stopping.Go(func() { b.stopErr = b.ws.Stop() })
 	}
 	for _, m := range r.mods {
-		stopping.Go(func() {
-			m.stop()
-			freeing.Go(func() { m.m.Close() })
-		})
+		stopping.Go(m.stop)
 	}
 	stopping.Wait()
-	return freeing.Wait
+	var h watch.Handoff
+	for _, b := range r.builds {
+		b.ws.HandTo(&h)
+	}
+	for _, m := range r.mods {
+		h.AddModules(m.m)
+	}
+	h.Close()
 }
 
 // execute runs argv with the standard streams passed through (standard

@@ -31,20 +31,16 @@ func (w *watchedMods) stop() {
 	w.runErr = <-w.done
 }
 
-// watchMods starts watching one module cache, as watchBuild does a build
-// cache.
-func (r *runner) watchMods(rt target.Resolved) {
-	root, ok := r.openCache(rt)
-	if !ok {
-		return
-	}
+// watchMods starts watching the module cache open at root, as
+// watchBuild does a build cache.
+func (r *runner) watchMods(rt target.Resolved, root *safefs.Root) {
 	m, err := watch.OpenModules(root)
 	if err != nil {
 		r.notWatched(rt, err.Error())
 		root.Close()
 		return
 	}
-	w := &watchedMods{rt: rt, root: root, m: m, start: time.Now(), done: make(chan error, 1), release: r.lock(rt, root)}
+	w := &watchedMods{rt: rt, root: root, m: m, start: time.Now(), done: make(chan error, 1)}
 	go func() { w.done <- m.Run() }()
 	r.mods = append(r.mods, w)
 }

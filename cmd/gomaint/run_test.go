@@ -348,3 +348,37 @@ func TestRunHoldsTheCacheLock(t *testing.T) {
 		t.Errorf("the clean removed %d entries during the run", before-after)
 	}
 }
+
+// TestRunGoEnvPlacesTheCacheElsewhere: the caches are watched where the
+// environment and go's defaults place them, while go env runs beside the
+// command. When go env places one elsewhere (a go.env of go's own can),
+// the report says that one went unwatched, and nothing is pruned there.
+func TestRunGoEnvPlacesTheCacheElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	os.Mkdir(bin, 0o755)
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir, "GOROOT=", "PATH="+bin+":"+os.Getenv("PATH"))
+	guessed := testenv.GoCacheRoot(t, dir)
+	if guessed != gocacheOf(env) {
+		t.Fatalf("GOCACHE %s, cache made at %s", gocacheOf(env), guessed)
+	}
+	elsewhere := testenv.GoCacheRoot(t, filepath.Join(dir, "else"))
+	mods := filepath.Join(dir, "gomodcache")
+	os.Mkdir(mods, 0o755)
+	answer := fmt.Sprintf(`{"GOCACHE": %q, "GOMODCACHE": %q, "GOPATH": %q}`, elsewhere, mods, filepath.Join(dir, "gopath"))
+	testenv.WriteExec(t, filepath.Join(bin, "go"), strings.NewReader("#!/bin/sh\necho '"+answer+"'\n"))
+
+	rep, r := runJSON(t, env, dir, "--prune", "--", "true")
+	if r.code != 0 {
+		t.Fatalf("gomaint run: %+v", r)
+	}
+	c := buildCache(t, rep)
+	if c.Path != elsewhere || c.Prune != nil || !strings.Contains(c.NotWatched, "go env gave "+elsewhere) || !strings.Contains(c.NotWatched, guessed) {
+		t.Errorf("build cache %+v: want %s, not watched, because go env placed it there and not at %s", c, elsewhere, guessed)
+	}
+	for _, c := range rep.Caches {
+		if c.Kind == "mod" && (c.Path != mods || c.NotWatched != "") {
+			t.Errorf("module cache %+v: want %s watched, where go env agreed", c, mods)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func (r run) do() (result, error) {
 		return result{}, err
 	}
 	var out bytes.Buffer
-	s := NewScanner(&out, r.Env)
+	s := scannerWith(&out, r.Env)
 	cmd := exec.Command(gobin, r.Args...)
 	cmd.Dir, cmd.Env, cmd.Stderr = r.Dir, r.Environ, s
 	err = cmd.Run()

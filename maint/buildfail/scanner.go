@@ -28,18 +28,34 @@ type Env struct {
 // for the failures go prints. It is safe for use by several goroutines.
 type Scanner struct {
 	dst io.Writer
-	env Env
 
 	mu       sync.Mutex
-	line     []byte // the current line, at most MaxLine bytes
-	skipping bool   // the current line is longer than MaxLine
+	env      Env
+	envSet   bool
+	pending  []string // lines ended before SetEnv, at most maxPending
+	line     []byte   // the current line, at most MaxLine bytes
+	skipping bool     // the current line is longer than MaxLine
 	found    []Failure
 	suspect  string // the first line that may hide an index write go swallowed
 	resolved bool
 }
 
-// NewScanner returns a Scanner writing to dst for a command run with env.
-func NewScanner(dst io.Writer, env Env) *Scanner {
+// maxPending is how many lines wait for SetEnv: go env answers within
+// milliseconds of the command's start, when go has printed a few lines
+// at most.
+const maxPending = 128
+
+// NewScanner returns a Scanner writing to dst. It reads the lines once it
+// knows the command's env (SetEnv), which `gomaint run` learns from go env
+// while the command starts.
+func NewScanner(dst io.Writer) *Scanner {
+	return &Scanner{dst: dst, line: make([]byte, 0, MaxLine)}
+}
+
+// SetEnv tells the scanner where the command's go finds its caches and
+// toolchain, and reads the lines that waited for it. Call it before
+// Close.
+func (s *Scanner) SetEnv(env Env) {
 	if env.Dir == "" {
 		env.Dir, _ = os.Getwd()
 	}
@@ -48,7 +64,13 @@ func NewScanner(dst io.Writer, env Env) *Scanner {
 			*p = filepath.Clean(*p)
 		}
 	}
-	return &Scanner{dst: dst, env: env, line: make([]byte, 0, MaxLine)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.env, s.envSet = env, true
+	for _, line := range s.pending {
+		s.read(line)
+	}
+	s.pending = nil
 }
 
 // Write writes p to the destination, then reads the copy. It returns what
@@ -79,8 +101,8 @@ func (s *Scanner) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close reads a last line that had no newline. It does not close the
-// destination.
+// Close reads a last line that had no newline, after SetEnv. It does not
+// close the destination.
 func (s *Scanner) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,6 +115,15 @@ func (s *Scanner) Close() error {
 func (s *Scanner) endLine() {
 	line := string(bytes.TrimSuffix(s.line, []byte{'\r'}))
 	s.line, s.skipping = s.line[:0], false
+	switch {
+	case s.envSet:
+		s.read(line)
+	case len(s.pending) < maxPending:
+		s.pending = append(s.pending, line)
+	}
+}
+
+func (s *Scanner) read(line string) {
 	if f, ok := match(line, &s.env); ok {
 		s.add(f)
 	} else if s.suspect == "" && indexSuspect(line, &s.env) {

@@ -14,7 +14,7 @@ import (
 // line before its newline, binary bytes, carriage returns.
 func TestWritePassesThrough(t *testing.T) {
 	var dst bytes.Buffer
-	s := NewScanner(&dst, Env{GOCACHE: "/c"})
+	s := scannerWith(&dst, Env{GOCACHE: "/c"})
 	var all []byte
 	for _, p := range []string{"go: downloading x", " v1\r\n# pkg\n", "\x00\xff\x1b[2J", "mkdir /c/00: permission ", "denied"} {
 		n, err := s.Write([]byte(p))
@@ -40,7 +40,7 @@ func TestWritePassesThrough(t *testing.T) {
 
 // A failing destination's error is the caller's; the scanner reads on.
 func TestWriteDestinationError(t *testing.T) {
-	s := NewScanner(failing{}, Env{GOROOT: "/g"})
+	s := scannerWith(failing{}, Env{GOROOT: "/g"})
 	if n, err := s.Write([]byte("go: cannot find GOROOT directory: /g\n")); n != 0 || err != io.ErrClosedPipe {
 		t.Errorf("Write = %d, %v; want the destination's 0, %v", n, err, io.ErrClosedPipe)
 	}
@@ -57,7 +57,7 @@ func (failing) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 // it keeps MaxLine bytes of a line and one failure per reason. A match
 // past MaxLine is not seen; the next line is read as usual.
 func TestBoundedMemory(t *testing.T) {
-	s := NewScanner(io.Discard, Env{GOCACHE: "/c"})
+	s := scannerWith(io.Discard, Env{GOCACHE: "/c"})
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	noise := make([]byte, 64<<10)
 	r := rand.New(rand.NewPCG(1, 2))
@@ -103,7 +103,7 @@ func TestNotCacheFailures(t *testing.T) {
 		"main.go:3:8: package fmtt is not in std (/usr/local/go/src/fmtt)",
 		"go: downloading github.com/google/uuid v1.6.0",
 	} {
-		s := NewScanner(io.Discard, env)
+		s := scannerWith(io.Discard, env)
 		s.Write([]byte(line + "\n"))
 		if fs := s.Failures(); len(fs) != 0 {
 			t.Errorf("%q: %+v", line, fs)
@@ -114,7 +114,7 @@ func TestNotCacheFailures(t *testing.T) {
 // Several reasons in one run: each once, in the order they showed, the
 // first line of each kept.
 func TestOnePerReason(t *testing.T) {
-	s := NewScanner(io.Discard, Env{GOCACHE: "/home/u/.cache/go-build", GOMODCACHE: "/m", Dir: "/home/u/src"})
+	s := scannerWith(io.Discard, Env{GOCACHE: "/home/u/.cache/go-build", GOMODCACHE: "/m", Dir: "/home/u/src"})
 	s.Write([]byte(strings.Join([]string{
 		"main.go:6:2: module lookup disabled by GOPROXY=off",
 		"x: could not import fmt (open ../.cache/go-build/00/a-d: no such file or directory)",
@@ -154,5 +154,41 @@ func TestReasons(t *testing.T) {
 	}
 	if len(All()) != 7 || All()[6] != Other {
 		t.Errorf("All() = %q", All())
+	}
+}
+
+// scannerWith is a Scanner that knows env from the start.
+func scannerWith(dst io.Writer, env Env) *Scanner {
+	s := NewScanner(dst)
+	s.SetEnv(env)
+	return s
+}
+
+// Lines that end before the scanner knows the command's env (go env
+// answers after the command started) are read when it learns it, up to
+// maxPending of them; output passes at once all the same.
+func TestLinesWaitForEnv(t *testing.T) {
+	var dst bytes.Buffer
+	s := NewScanner(&dst)
+	s.Write([]byte("mkdir /c/00: permission denied\n"))
+	if dst.String() != "mkdir /c/00: permission denied\n" {
+		t.Fatalf("the line waited to pass: %q", dst.String())
+	}
+	if fs := s.Failures(); len(fs) != 0 {
+		t.Fatalf("read without an env: %+v", fs)
+	}
+	s.SetEnv(Env{GOCACHE: "/c"})
+	if fs := s.Failures(); len(fs) != 1 || fs[0].Reason != CachePermission {
+		t.Errorf("the waiting line, read once the env is known: %+v", fs)
+	}
+
+	s = NewScanner(io.Discard)
+	for range maxPending {
+		s.Write([]byte("# pkg\n"))
+	}
+	s.Write([]byte("go: cannot find GOROOT directory: /g\n"))
+	s.SetEnv(Env{GOROOT: "/g"})
+	if fs := s.Failures(); len(fs) != 0 {
+		t.Errorf("a line past maxPending was kept: %+v", fs)
 	}
 }

@@ -31,16 +31,40 @@ type Resolved struct {
 	Err error
 }
 
-// Resolve resolves every target of cfg for the environment environ.
+// Resolve resolves every target of cfg for the environment environ, with
+// the settings go env gives.
 func Resolve(ctx context.Context, cfg *config.Config, environ []string) ([]Resolved, discover.Env) {
 	env := discover.Resolve(ctx, environ)
+	return with(cfg, env, discover.Native(discover.EnvFrom(environ))), env
+}
+
+// Native resolves every target of cfg for the environment environ with the
+// settings computed as go would (discover.Native), without running go: at
+// once, and what go env gives unless a go.env of go's own says otherwise.
+func Native(cfg *config.Config, environ []string) []Resolved {
 	native := discover.Native(discover.EnvFrom(environ))
+	return with(cfg, native, native)
+}
+
+func with(cfg *config.Config, env, native discover.Env) []Resolved {
 	out := make([]Resolved, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		out[i] = resolve(t, env, native)
 		out[i].resolveLimit()
 	}
-	return out, env
+	return out
+}
+
+// Same reports whether r and o name the same cache in the same state.
+func (r *Resolved) Same(o *Resolved) bool {
+	errText := func(e error) string {
+		if e == nil {
+			return ""
+		}
+		return e.Error()
+	}
+	return r.Name == o.Name && r.Path == o.Path && r.Exists == o.Exists && r.Disabled == o.Disabled &&
+		r.Unresolved == o.Unresolved && errText(r.Err) == errText(o.Err)
 }
 
 // resolve: native tells a GOCACHE=off that someone set from one go derived

@@ -32,7 +32,7 @@ func fdSize(t *testing.T) int {
 }
 
 // TestHelperGrowFDTable prints the size of fd table a watch needs, and the
-// table's size before and after GrowFDTable, in a fresh process (a table
+// table's size before and after growFDTable, in a fresh process (a table
 // never shrinks).
 func TestHelperGrowFDTable(t *testing.T) {
 	if os.Getenv("GOMAINT_GROW_FD_TABLE") == "" {
@@ -42,11 +42,11 @@ func TestHelperGrowFDTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	free := int(f.Fd()) // the lowest free fd, where the shards' begin
-	f.Close()
+	fd := int(f.Fd()) // the lowest free fd, where a watch's root's would be
 	before := fdSize(t)
-	GrowFDTable()
-	fmt.Println(free+257, before, fdSize(t))
+	growFDTable(fd, shardBudget()+1)
+	f.Close()
+	fmt.Println(fd+257, before, fdSize(t))
 }
 
 // TestGrowFDTable: one call makes the room for every shard's fd, so that
@@ -66,6 +66,6 @@ func TestGrowFDTable(t *testing.T) {
 		t.Fatalf("the helper's fd table held %d fds from the start, the %d a watch needs: nothing to test", before, need)
 	}
 	if after < need {
-		t.Errorf("fd table of %d after GrowFDTable; want the %d a watch's root and 256 shards need", after, need)
+		t.Errorf("fd table of %d after growFDTable; want the %d a watch's root and 256 shards need", after, need)
 	}
 }

@@ -65,7 +65,7 @@ func (w *Build) reportLimit() {
 // holds to the estimate (go may write entries into a new shard before the
 // watch on it exists).
 func (w *Build) addShardLocked(name string, count bool) {
-	if _, ok := w.shards[name]; !ok && len(w.shards) >= w.budget {
+	if _, ok := w.shards[name]; !ok && len(w.shards) >= w.budget && !w.opt.NoShardFDs {
 		// Leave the daemon the fds its scans, trims and socket need.
 		w.failLocked(name, limitError("open", unix.EMFILE))
 		return
@@ -105,10 +105,9 @@ func (w *Build) addShardLocked(name string, count bool) {
 	if other, ok := w.byWD[wd]; ok {
 		// The directory moved from another shard name: keep the one
 		// watch under its new name.
-		unix.Close(w.shards[other].fd)
+		w.shards[other].close()
 		delete(w.shards, other)
 	}
-	w.shards[name] = shard{wd: wd, fd: fd}
 	w.byWD[wd] = name
 	if count {
 		if t, err := scan.Subtree(fd, ".", w.root.Mount()); err == nil {
@@ -116,6 +115,11 @@ func (w *Build) addShardLocked(name string, count bool) {
 			w.files.Add(t.Files)
 		}
 	}
+	if w.opt.NoShardFDs {
+		unix.Close(fd)
+		fd = -1
+	}
+	w.shards[name] = shard{wd: wd, fd: fd}
 }
 
 func (w *Build) failLocked(name string, err error) {
@@ -132,7 +136,7 @@ func (w *Build) dropLocked(name string) {
 		return
 	}
 	unix.InotifyRmWatch(w.ifd, uint32(s.wd))
-	unix.Close(s.fd)
+	s.close()
 	delete(w.shards, name)
 	delete(w.byWD, s.wd)
 }
@@ -150,24 +154,12 @@ func shardBudget() int {
 	return max(int(rl.Cur)-fdReserve*2, 0)
 }
 
-// GrowFDTable makes room in the process's fd table for the fds of a Build
-// watch (one per shard) at once, as Open does first. The kernel grows the
+// growFDTable grows the fd table to hold n fds above fd, the newest, at
+// once, as Open does before opening the shards. The kernel grows the
 // table by doubling, and in a threaded process each growth waits for an
 // RCU grace period (milliseconds each): 256 shard fds cost up to three
-// waits, one when grown at once. A caller with other work to do first
-// (`gomaint run`, while go env runs) calls it in a goroutine, and Open
-// finds the room made.
-func GrowFDTable() {
-	fd, err := unix.Open("/", unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	growFDTable(fd, shardBudget()+1)
-	unix.Close(fd)
-}
-
-// growFDTable grows the fd table to hold n fds above fd, the newest. Past
-// the open-file limit it fails, and the shards grow the table as they come.
+// waits, one when grown at once. Past the open-file limit it fails, and
+// the shards grow the table as they come.
 func growFDTable(fd, n int) {
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, fd+n)
 	if err == nil {

@@ -36,7 +36,8 @@
 // A Modules watch follows a module cache for `gomaint run`: it records
 // which module versions a run used (modules.go), with one watch per
 // download directory and no fd held, and says when the record is
-// incomplete, so that nothing is pruned on its strength.
+// incomplete, so that nothing is pruned on its strength. Handoff frees a
+// run's instances without making it wait for the kernel (handoff.go).
 package watch
 
 import (
@@ -75,6 +76,12 @@ type Options struct {
 	// directories were removed since the watch began (go clean -cache,
 	// rm -rf): gomaint never removes one. It must not block.
 	Wiped func()
+	// NoShardFDs: a shard's fd is held only while its watch is added and
+	// while an event of it is handled, not for the watch's life. The fd
+	// table then stays small, where growing it for 257 fds would wait for
+	// an RCU grace period (`gomaint run`, before its command can start),
+	// and each entry written costs two syscalls more. Not with TrackUse.
+	NoShardFDs bool
 	// Entry, when set, hears from the watch's goroutine of every action
 	// entry go looked up (written false) and every action, output or
 	// executable entry written or moved in (written true): the working
@@ -107,7 +114,13 @@ type Build struct {
 
 type shard struct {
 	wd int32
-	fd int
+	fd int // -1 with NoShardFDs
+}
+
+func (s shard) close() {
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
 }
 
 // Events gomaint watches on a shard: anything that adds, replaces or
@@ -137,7 +150,9 @@ func Open(root *safefs.Root, opt Options) (*Build, error) {
 		w.file.Close()
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_add_watch", err))
 	}
-	growFDTable(root.FD, w.budget+1)
+	if !opt.NoShardFDs {
+		growFDTable(root.FD, w.budget+1)
+	}
 	w.mu.Lock()
 	w.resyncLocked()
 	w.mu.Unlock()
@@ -188,7 +203,7 @@ func (w *Build) Run() error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		for name, s := range w.shards {
-			unix.Close(s.fd)
+			s.close()
 			delete(w.shards, name)
 			delete(w.byWD, s.wd)
 		}
@@ -286,7 +301,7 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 	}
 	if ok && mask&unix.IN_IGNORED != 0 {
 		// The kernel ended the watch itself (the shard is gone).
-		unix.Close(fd)
+		w.shards[sname].close()
 		delete(w.shards, sname)
 		delete(w.byWD, wd)
 		ok = false
@@ -319,7 +334,7 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 && !isDir:
 		w.files.Add(-1)
 	case mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) != 0:
-		if st, err := w.root.Stat(fd, string(name)); err == nil {
+		if st, err := w.stat(fd, sname, string(name)); err == nil {
 			w.bytes.Add(int64(st.Blocks) * 512)
 			w.opt.Counts.written(kind, int64(st.Blocks)*512)
 			if w.opt.Entry != nil {
@@ -332,6 +347,19 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 	case mask&unix.IN_OPEN != 0 && w.opt.TrackUse:
 		w.used(fd, string(name))
 	}
+}
+
+// stat examines the entry name of the shard sname, open at fd unless
+// NoShardFDs (-1): then it opens the shard beneath the root for the call.
+func (w *Build) stat(fd int, sname, name string) (unix.Statx_t, error) {
+	if fd < 0 {
+		var err error
+		if fd, err = w.root.OpenChild(w.root.FD, sname); err != nil {
+			return unix.Statx_t{}, err
+		}
+		defer unix.Close(fd)
+	}
+	return w.root.Stat(fd, name)
 }
 
 // useInterval is how stale an mtime must be before a use refreshes it: go

@@ -294,3 +294,34 @@ func TestOpenFileBudget(t *testing.T) {
 		t.Errorf("%d shard fds under a limit of 200 open files", n)
 	}
 }
+
+// TestNoShardFDs: with NoShardFDs the watch holds one fd (its inotify
+// instance) for 257 watches, still measures what is written into a shard,
+// and keeps following a shard made again.
+func TestNoShardFDs(t *testing.T) {
+	dir := cache(t, allShards()...)
+	before := openFDs(t)
+	w, _ := open(t, dir, Options{NoShardFDs: true, Counts: &Counts{}}, true)
+	if n, k := openFDs(t)-before, kernelWatches(t, w.file); n != 2 || k != 257 {
+		// The root's fd and the instance's.
+		t.Fatalf("%d more fds and %d kernel watches after Open; want 2 and 257", n, k)
+	}
+	name := filepath.Join(dir, "ab", strings.Repeat("ab", 32)+"-d")
+	if err := os.WriteFile(name, make([]byte, 64<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "a write into ab counts", func() bool { b, _ := w.Estimate(); return b >= 64<<10 })
+	if err := os.RemoveAll(filepath.Join(dir, "cd")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "cd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "cd is watched again", func() bool { return w.Watches() == 256 && kernelWatches(t, w.file) == 257 })
+	b0, _ := w.Estimate()
+	os.WriteFile(filepath.Join(dir, "cd", strings.Repeat("cd", 32)+"-d"), make([]byte, 64<<10), 0o644)
+	eventually(t, 5*time.Second, "a write into the new cd counts", func() bool { b, _ := w.Estimate(); return b >= b0+64<<10 })
+	if n := openFDs(t) - before; n != 2 {
+		t.Errorf("%d more fds than before Open after the writes; want 2", n)
+	}
+}

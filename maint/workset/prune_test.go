@@ -67,6 +67,7 @@ func pruneRun(t *testing.T, cache string, during func()) (*Build, *Set, *trim.Re
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.Measure()
 	during()
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ type Build struct {
 
 	w        *watch.Build
 	done     chan error
-	measured chan int64
+	measured chan int64 // nil until Measure
 
 	mu      sync.Mutex
 	used    map[string]bool // action ids looked up or written
@@ -48,25 +48,32 @@ type Build struct {
 	lost    bool            // the kernel dropped events
 }
 
-// Watch begins watching the build cache open at root. The caller starts
-// the command after it returns, and calls Stop when the command has ended.
+// Watch begins watching the build cache open at root. The caller calls
+// Measure and starts the command after it returns, and calls Stop when
+// the command has ended.
 func Watch(root *safefs.Root) (*Build, error) {
 	b := &Build{Root: root, Start: time.Now(), used: map[string]bool{}, written: map[string]bool{},
-		done: make(chan error, 1), measured: make(chan int64, 1)}
-	w, err := watch.Open(root, watch.Options{Counts: &b.Counts, Entry: b.entry, Overflow: b.overflow})
+		done: make(chan error, 1)}
+	w, err := watch.Open(root, watch.Options{Counts: &b.Counts, Entry: b.entry, Overflow: b.overflow, NoShardFDs: true})
 	if err != nil {
 		return nil, err
 	}
 	b.w = w
 	go func() { b.done <- w.Run() }()
+	return b, nil
+}
+
+// Measure begins measuring the cache's size (Before), beside the command,
+// not before it: a walk of a large cache would delay every build. It reads
+// directories only, which the watch passes over, on a thread of its own at
+// idle priority (scan.LowerThread): the command comes first.
+func (b *Build) Measure() {
+	b.measured = make(chan int64, 1)
 	go func() {
-		// Beside the command, not before it: a walk of a large cache would
-		// delay every build. It reads directories only, which the watch
-		// passes over.
-		t, _ := scan.Subtree(root.FD, ".", root.Mount())
+		_ = scan.LowerThread()
+		t, _ := scan.Subtree(b.Root.FD, ".", b.Root.Mount())
 		b.measured <- t.DiskBytes
 	}()
-	return b, nil
 }
 
 // entry records one event of the watch (its goroutine).
@@ -97,7 +104,9 @@ var ErrIncomplete = errors.New("the watch did not see the whole run")
 // Stop handles every event queued so far and ends the watch; Close frees
 // it. The error wraps ErrIncomplete when some of the run went unseen.
 func (b *Build) Stop() error {
-	b.Before = <-b.measured
+	if b.measured != nil {
+		b.Before = <-b.measured
+	}
 	if err := b.w.Drain(); err != nil {
 		b.w.Close() // ends Run, which cannot drain
 		<-b.done
@@ -119,10 +128,13 @@ func (b *Build) Stop() error {
 	return nil
 }
 
-// Close frees the watch's inotify instance, after Stop. The kernel takes
-// an RCU grace period to do it (up to some 20 ms), which a caller with
-// other work to do spends beside it.
+// Close frees the watch's inotify instance, after Stop, and waits for
+// the kernel to (watch.Handoff).
 func (b *Build) Close() { b.w.Close() }
+
+// HandTo hands the watch's inotify instance to h, after Stop, instead of
+// Close: h frees it without waiting for the kernel.
+func (b *Build) HandTo(h *watch.Handoff) { h.Add(b.w) }
 
 // Used is the number of action entries the run looked up or wrote.
 func (b *Build) Used() int {
