@@ -61,12 +61,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	r := &runner{stderr: stderr, lockDir: paths.LockDir(c.system, os.Getenv)}
 	scan := buildfail.NewScanner(os.Stderr)
-	confirm := r.watchAll(ctx, cfg, os.Environ(), scan)
+	environ := os.Environ()
+	guessed := r.watchAll(cfg, environ)
 	for _, b := range r.builds {
 		b.ws.Measure()
 	}
-	status, sig, started := r.execute(argv, scan)
-	confirm()
+	var confirm func()
+	status, sig, started := r.execute(argv, scan, func() { confirm = r.askGoEnv(ctx, cfg, environ, scan, guessed) })
+	if confirm != nil {
+		confirm()
+	}
 	scan.Close()
 	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds(), Failures: scan.Failures()}
 	r.stop()
@@ -140,10 +144,11 @@ func (r *runner) stop() {
 }
 
 // execute runs argv with the standard streams passed through (standard
-// error through errs) and the forwarded signals passed on, and returns its
-// exit status as a shell gives it (128+N when killed by signal N), the
-// signal gomaint itself received, if any, and whether it started.
-func (r *runner) execute(argv []string, errs io.Writer) (int, os.Signal, bool) {
+// error through errs) and the forwarded signals passed on, calling
+// started once it has started, and returns its exit status as a shell
+// gives it (128+N when killed by signal N), the signal gomaint itself
+// received, if any, and whether it started.
+func (r *runner) execute(argv []string, errs io.Writer, started func()) (int, os.Signal, bool) {
 	sigs := make(chan os.Signal, len(forwarded))
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
@@ -157,6 +162,7 @@ func (r *runner) execute(argv []string, errs io.Writer) (int, os.Signal, bool) {
 		}
 		return exitCannotRun, nil, false
 	}
+	started()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var got os.Signal

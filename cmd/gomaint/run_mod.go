@@ -33,16 +33,16 @@ func (w *watchedMods) stop() {
 
 // watchMods starts watching the module cache open at root, as
 // watchBuild does a build cache.
-func (r *runner) watchMods(rt target.Resolved, root *safefs.Root) {
+func (r *runner) watchMods(rt target.Resolved, root *safefs.Root) watched {
 	m, err := watch.OpenModules(root)
 	if err != nil {
-		r.notWatched(rt, err.Error())
 		root.Close()
-		return
+		return watched{not: notWatched(rt, err.Error())}
 	}
-	w := &watchedMods{rt: rt, root: root, m: m, start: time.Now(), done: make(chan error, 1)}
+	release, warning := r.lock(rt, root)
+	w := &watchedMods{rt: rt, root: root, m: m, start: time.Now(), done: make(chan error, 1), release: release}
 	go func() { w.done <- m.Run() }()
-	r.mods = append(r.mods, w)
+	return watched{mods: w, warning: warning}
 }
 
 // finishMods reports on a module cache, its watch stopped, and prunes the

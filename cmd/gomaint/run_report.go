@@ -63,7 +63,7 @@ type cacheReport struct {
 func buildReport(b *watchedBuild, set *workset.Set) cacheReport {
 	ws := b.ws
 	rep := cacheReport{Target: b.rt.Name, Kind: string(b.rt.Kind), Path: b.rt.Path,
-		Hits: ws.Counts.Hits.Load(), Misses: ws.Counts.Created.Load(),
+		Hits: ws.Hits(), Misses: ws.Counts.Created.Load(),
 		UsedEntries: set.Entries, UsedDiskBytes: set.Bytes,
 		WrittenEntries: ws.Counts.Misses.Load(), WrittenDiskBytes: ws.Counts.WrittenBytes.Load(),
 		DiskBytesBefore: ws.Before, DiskBytesAfter: ws.Estimate()}

@@ -366,7 +366,9 @@ func TestRunGoEnvPlacesTheCacheElsewhere(t *testing.T) {
 	mods := filepath.Join(dir, "gomodcache")
 	os.Mkdir(mods, 0o755)
 	answer := fmt.Sprintf(`{"GOCACHE": %q, "GOMODCACHE": %q, "GOPATH": %q}`, elsewhere, mods, filepath.Join(dir, "gopath"))
-	testenv.WriteExec(t, filepath.Join(bin, "go"), strings.NewReader("#!/bin/sh\necho '"+answer+"'\n"))
+	// It also says its nice value: go env runs beside the command at 10.
+	niceFile := filepath.Join(dir, "nice")
+	testenv.WriteExec(t, filepath.Join(bin, "go"), strings.NewReader("#!/bin/sh\ncut -d' ' -f19 /proc/$$/stat > "+niceFile+"\necho '"+answer+"'\n"))
 
 	rep, r := runJSON(t, env, dir, "--prune", "--", "true")
 	if r.code != 0 {
@@ -380,5 +382,8 @@ func TestRunGoEnvPlacesTheCacheElsewhere(t *testing.T) {
 		if c.Kind == "mod" && (c.Path != mods || c.NotWatched != "") {
 			t.Errorf("module cache %+v: want %s watched, where go env agreed", c, mods)
 		}
+	}
+	if nice, err := os.ReadFile(niceFile); err != nil || strings.TrimSpace(string(nice)) != "10" {
+		t.Errorf("go env ran at nice %q (%v); want 10", nice, err)
 	}
 }

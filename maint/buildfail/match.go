@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // match returns the failure line shows, if any. The matchers run in this
@@ -36,7 +37,9 @@ func checksum(line string, _ *Env) (Failure, bool) {
 
 // versionMismatch is the compiler's or linker's "version X does not match
 // go tool version Y" (cmd/compile/internal/base/flag.go).
-var versionMismatch = regexp.MustCompile(`(compile|link|asm): version "([^"]*)" does not match go tool version "([^"]*)"`)
+var versionMismatch = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(compile|link|asm): version "([^"]*)" does not match go tool version "([^"]*)"`)
+})
 
 // goroot: main.go's "go: cannot find GOROOT directory: X", base/tool.go's
 // `go: no such tool "compile"`, and a compiler of another Go version.
@@ -56,7 +59,7 @@ func goroot(line string, env *Env) (Failure, bool) {
 	if !strings.Contains(line, "does not match go tool version") {
 		return Failure{}, false
 	}
-	if m := versionMismatch.FindStringSubmatch(line); m != nil {
+	if m := versionMismatch().FindStringSubmatch(line); m != nil {
 		return Failure{Reason: GOROOT, Fix: fix,
 			Cause: fmt.Sprintf("The %s in GOROOT %s is %s, but the go command is %s.", m[1], orUnknown(env.GOROOT), m[2], m[3])}, true
 	}
@@ -73,12 +76,14 @@ func orUnknown(s string) string {
 // fetchError is modfetch's error for a module the proxy (or the checksum
 // database) did not give: "MOD@V: reading URL: ..." (proxy.go) or
 // `MOD@V: Get "URL": dial tcp ...` (the HTTP client's).
-var fetchError = regexp.MustCompile(`(\S+@[^\s:]+): (reading |Get ")(https?|file)://`)
+var fetchError = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\S+@[^\s:]+): (reading |Get ")(https?|file)://`) })
 
 // vcsError is the direct (GOPROXY=direct, GOPRIVATE) path's: "reading
 // MOD/go.mod at revision V: git ls-remote ...", `unrecognized import
 // path "X"`.
-var vcsError = regexp.MustCompile(`reading \S+ at revision \S+: |: git ls-remote |unrecognized import path "`)
+var vcsError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`reading \S+ at revision \S+: |: git ls-remote |unrecognized import path "`)
+})
 
 // download: a module go needed and could not get. The regular
 // expressions run only on lines with their literal part: most lines
@@ -90,12 +95,12 @@ func download(line string, _ *Env) (Failure, bool) {
 		return Failure{Reason: ModuleDownload,
 			Cause: "A module missing from the module cache was needed, and GOPROXY=off forbids downloading it.",
 			Fix:   "Run `go mod download` where the proxy is reachable, or set GOPROXY for this build."}, true
-	case strings.Contains(line, "://") && fetchError.MatchString(line):
-		mod := fetchError.FindStringSubmatch(line)[1]
+	case strings.Contains(line, "://") && fetchError().MatchString(line):
+		mod := fetchError().FindStringSubmatch(line)[1]
 		return Failure{Reason: ModuleDownload, Fix: fix,
 			Cause: fmt.Sprintf("go could not download %s from the module proxy or the checksum database.", mod)}, true
 	case (strings.Contains(line, " at revision ") || strings.Contains(line, "git ls-remote") || strings.Contains(line, "unrecognized import path")) &&
-		vcsError.MatchString(line):
+		vcsError().MatchString(line):
 		return Failure{Reason: ModuleDownload, Fix: fix,
 			Cause: "go could not fetch a module from its version control server (GOPROXY=direct or a GOPRIVATE module)."}, true
 	}

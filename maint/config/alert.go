@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,7 +51,7 @@ func defaultAlert() Alert {
 		RetryFor: Duration(24 * time.Hour), Timeout: Duration(10 * time.Second)}
 }
 
-var codePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+var codePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`) })
 
 // validateAlerts checks the routes; which codes exist is the finding
 // registry's to say (alert.Routes), the spelling is checked here.
@@ -61,7 +62,7 @@ func (c *Config) validateAlerts(bad func(key, format string, a ...any)) {
 		switch {
 		case a.Name == "":
 			bad(k("name"), "missing: every [[alert]] needs a name such as \"ops-chat\"")
-		case !namePattern.MatchString(a.Name):
+		case !namePattern().MatchString(a.Name):
 			bad(k("name"), "%q: use lowercase letters, digits, '-' and '_' (it names spool files and metric labels)", a.Name)
 		case seen[a.Name]:
 			bad(k("name"), "%q is used by another alert; names must be unique", a.Name)
@@ -105,7 +106,7 @@ func (c *Config) validateAlerts(bad func(key, format string, a ...any)) {
 			bad(k("min_severity"), "%q: must be \"info\", \"warning\", \"error\" or \"critical\"", a.MinSeverity)
 		}
 		for _, code := range a.Codes {
-			if !codePattern.MatchString(code) {
+			if !codePattern().MatchString(code) {
 				bad(k("codes"), "%q is not a finding code; codes are upper case, e.g. \"PERMISSION_DENIED\" (man gomaint lists them)", code)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -165,7 +166,9 @@ func sortByLine(errs []*Error) {
 }
 
 // typeError is how the decoder words a value of the wrong type.
-var typeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+var typeError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+})
 
 // decodeError turns an error of the TOML library into an *Error.
 func decodeError(file string, err error) *Error {
@@ -173,7 +176,7 @@ func decodeError(file string, err error) *Error {
 	if errors.As(err, &pe) {
 		return &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Reason: pe.Message}
 	}
-	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
+	if m := typeError().FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Error{File: file, Line: line, Key: m[2], Reason: m[3]}
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // GoVersion is a parsed Go release such as go1.22.3 or go1.23rc1.
@@ -14,12 +15,14 @@ type GoVersion struct {
 	Pre                 string // "rc1", "beta2" or ""
 }
 
-var goRelease = regexp.MustCompile(`^(?:go)?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?((?:rc|beta)[0-9]+)?$`)
+var goRelease = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:go)?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?((?:rc|beta)[0-9]+)?$`)
+})
 
 // ParseGoVersion parses "go1.22", "go1.22.3", "go1.23rc1" (the "go" prefix
 // is optional).
 func ParseGoVersion(s string) (GoVersion, bool) {
-	m := goRelease.FindStringSubmatch(strings.TrimSpace(s))
+	m := goRelease().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return GoVersion{}, false
 	}

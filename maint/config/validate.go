@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -23,7 +24,7 @@ func joinErrors(errs []*Error) error {
 	return errors.Join(all...)
 }
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`) })
 
 // validate checks what decoding cannot. Keys are given as "target.N.key"
 // so the locator can find their lines.
@@ -62,7 +63,7 @@ func (c *Config) validate() []*Error {
 		switch {
 		case t.Name == "":
 			bad(k("name"), "missing: every [[target]] needs a name such as \"build\"")
-		case !namePattern.MatchString(t.Name):
+		case !namePattern().MatchString(t.Name):
 			bad(k("name"), "%q: use lowercase letters, digits, '-' and '_' (it names lock files and metric labels)", t.Name)
 		case seen[t.Name]:
 			bad(k("name"), "%q is used by another target; names must be unique", t.Name)
@@ -179,7 +180,7 @@ func displayKey(k string) string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		if !bareKey.MatchString(p) {
+		if !bareKey().MatchString(p) {
 			p = strconv.Quote(p)
 		}
 		b.WriteString(p)
@@ -187,4 +188,4 @@ func displayKey(k string) string {
 	return b.String()
 }
 
-var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var bareKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })

@@ -72,10 +72,10 @@ func Emit(s Sink, e Event) error {
 
 // Field names journald accepts from clients: uppercase letters, digits and
 // underscores, not starting with an underscore or digit, at most 64 bytes.
-var fieldName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+var fieldName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`) })
 
 func validField(k string) bool {
-	return fieldName.MatchString(k) && k != "MESSAGE" && k != "PRIORITY"
+	return fieldName().MatchString(k) && k != "MESSAGE" && k != "PRIORITY"
 }
 
 // Journald sends events to the journal socket.

@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,6 +71,14 @@ func TestToolchainFilesAgree(t *testing.T) {
 		}
 		if ok && tc != "toolchain@"+v {
 			t.Errorf("%q belongs to %q", n, tc)
+		}
+	}
+}
+
+func TestShardName(t *testing.T) {
+	for i := range 256 {
+		if got, want := ShardName(i), fmt.Sprintf("%02x", i); got != want {
+			t.Errorf("ShardName(%d) = %q; want %q", i, got, want)
 		}
 	}
 }

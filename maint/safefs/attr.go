@@ -100,7 +100,7 @@ func (r *Root) openChecked(dirfd int, name string, links bool) (int, unix.Statx_
 	}
 	typ := st.Mode & unix.S_IFMT
 	switch {
-	case !r.sameMount(&st):
+	case !r.SameMount(&st):
 		err = ErrOtherMount
 	case typ == unix.S_IFREG && st.Nlink > 1:
 		err = ErrHardlinked

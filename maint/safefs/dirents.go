@@ -48,7 +48,7 @@ func (e *DirEntry) Remove() error {
 	switch {
 	case e.Err != nil:
 		return e.Err
-	case !e.root.sameMount(e.Stat):
+	case !e.root.SameMount(e.Stat):
 		return fmt.Errorf("remove %s: %w", e.Name, ErrOtherMount)
 	case e.Stat.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return fmt.Errorf("remove %s: %w", e.Name, unix.EISDIR)

@@ -73,8 +73,9 @@ func (r *Root) Mount() uint64 { return r.mount }
 // Close closes the root fd.
 func (r *Root) Close() error { return unix.Close(r.FD) }
 
-// sameMount reports whether st lies on the root's mount.
-func (r *Root) sameMount(st *unix.Statx_t) bool {
+// SameMount reports whether st, from a statx asking for STATX_MNT_ID,
+// lies on the root's mount.
+func (r *Root) SameMount(st *unix.Statx_t) bool {
 	if r.mount != 0 && st.Mask&unix.STATX_MNT_ID != 0 {
 		return st.Mnt_id == r.mount
 	}
@@ -137,7 +138,7 @@ func (r *Root) openBeneath(dirfd int, rel string) (int, error) {
 			return -1, fmt.Errorf("open %s: %w", rel, err)
 		}
 		var st unix.Statx_t
-		if err := scan.Statx(next, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || !r.sameMount(&st) {
+		if err := scan.Statx(next, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || !r.SameMount(&st) {
 			unix.Close(next)
 			return -1, fmt.Errorf("open %s: %w", rel, ErrOtherMount)
 		}
@@ -153,7 +154,7 @@ func (r *Root) Remove(dirfd int, name string) error {
 	if err != nil {
 		return err
 	}
-	if !r.sameMount(&st) {
+	if !r.SameMount(&st) {
 		return fmt.Errorf("remove %s: %w", name, ErrOtherMount)
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
@@ -206,7 +207,7 @@ func (r *Root) OpenFile(dirfd int, name string, flags int) (int, error) {
 		return -1, fmt.Errorf("open %s: %w", name, err)
 	}
 	var st unix.Statx_t
-	if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !r.sameMount(&st) {
+	if err := scan.Statx(fd, "", unix.AT_EMPTY_PATH, statMask, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !r.SameMount(&st) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("open %s: not a regular file on the cache's mount", name)
 	}

@@ -3,7 +3,6 @@ package trim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -189,18 +188,11 @@ type shardTrimmer struct {
 	name   string // of the shard being trimmed
 }
 
-var shardNames = func() (n [256]string) {
-	for i := range n {
-		n[i] = fmt.Sprintf("%02x", i)
-	}
-	return n
-}()
-
 // shard trims one shard. The decision for each entry rests on the statx
 // made just before its removal, never on pass 1: go may have used (and
 // refreshed) an entry since, and that must keep it.
 func (t *shardTrimmer) shard(s int) {
-	t.name = shardNames[s]
+	t.name = layout.ShardName(s)
 	fd, err := t.root.OpenDir(t.name)
 	if errors.Is(err, unix.ENOENT) {
 		return

@@ -2,10 +2,11 @@ package watch
 
 import (
 	"errors"
-	"fmt"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomaint/gomaint/maint/layout"
 	"github.com/gomaint/gomaint/maint/scan"
 )
 
@@ -34,9 +35,95 @@ func (w *Build) Resync() error {
 }
 
 func (w *Build) resyncLocked() {
-	for i := 0; i < 256; i++ {
-		w.addShardLocked(fmt.Sprintf("%02x", i), false)
+	if w.opt.NoShardFDs && w.resyncByNameLocked() {
+		return
 	}
+	for i := range 256 {
+		w.addShardLocked(layout.ShardName(i), false)
+	}
+}
+
+// resyncByNameLocked is resyncLocked for a watch that holds no shard fd:
+// each shard is watched by its name, from a thread whose working
+// directory is the root (unshare(CLONE_FS), fchdir), at the cost of a
+// statx and an inotify_add_watch. Through /proc/self/fd each took an
+// open, a walk of /proc and a close as well: half of the 4 ms `gomaint
+// run` spent before its command. False, having done nothing, when the
+// thread cannot be set up.
+func (w *Build) resyncByNameLocked() bool {
+	type added struct {
+		wd  int32
+		err error
+	}
+	mask := w.shardMask() | unix.IN_DONT_FOLLOW
+	res := make(chan []added, 1)
+	go func() {
+		// Never unlocked: the runtime ends the thread with the goroutine,
+		// so no other goroutine runs in its working directory. (The main
+		// thread is parked instead, hence the chdir back to /: no thread
+		// keeps the cache busy.)
+		runtime.LockOSThread()
+		if unix.Unshare(unix.CLONE_FS) != nil || unix.Fchdir(w.root.FD) != nil {
+			res <- nil
+			return
+		}
+		out := make([]added, 256)
+		for i := range out {
+			out[i].wd, out[i].err = w.addByName(layout.ShardName(i), mask)
+		}
+		unix.Chdir("/")
+		res <- out
+	}()
+	out := <-res
+	if out == nil {
+		return false
+	}
+	w.byName = true
+	for i, a := range out {
+		name := layout.ShardName(i)
+		switch {
+		case a.err == nil:
+			w.placeLocked(name, a.wd, -1, false)
+		case errors.As(limitError("inotify_add_watch", a.err), new(*LimitError)):
+			w.failLocked(name, limitError("inotify_add_watch", a.err))
+		default:
+			// Not there (any more), not a directory, or another mount.
+			w.dropLocked(name)
+			delete(w.failed, name)
+		}
+	}
+	return true
+}
+
+// errNotShard: a shard name that holds no directory of the root's mount.
+var errNotShard = errors.New("not a directory on the cache's mount")
+
+// addByName watches the shard name in the working directory, the root:
+// a directory on the root's mount, not followed if a link (IN_ONLYDIR and
+// IN_DONT_FOLLOW in mask). A name swapped between the statx and the watch
+// is a directory a user could make anyway; only root mounts.
+func (w *Build) addByName(name string, mask uint32) (int32, error) {
+	var st unix.Statx_t
+	if err := scan.Statx(unix.AT_FDCWD, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, unix.STATX_TYPE|unix.STATX_MNT_ID, &st); err != nil {
+		return -1, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || !w.root.SameMount(&st) {
+		return -1, errNotShard
+	}
+	wd, err := unix.InotifyAddWatch(w.ifd, name, mask)
+	return int32(wd), err
+}
+
+// shardMask is what a shard's watch hears of.
+func (w *Build) shardMask() uint32 {
+	mask := uint32(shardMask)
+	if w.opt.Counts != nil {
+		mask |= countMask
+	}
+	if w.opt.TrackUse {
+		mask |= unix.IN_OPEN
+	}
+	return mask
 }
 
 // Incomplete returns a *LimitError while shards that exist have no watch
@@ -81,14 +168,7 @@ func (w *Build) addShardLocked(name string, count bool) {
 		delete(w.failed, name)
 		return
 	}
-	mask := uint32(shardMask)
-	if w.opt.Counts != nil {
-		mask |= countMask
-	}
-	if w.opt.TrackUse {
-		mask |= unix.IN_OPEN
-	}
-	wd, err := w.add(fd, mask)
+	wd, err := w.add(fd, w.shardMask())
 	if err != nil {
 		unix.Close(fd)
 		if le := limitError("inotify_add_watch", err); errors.As(le, new(*LimitError)) {
@@ -96,9 +176,17 @@ func (w *Build) addShardLocked(name string, count bool) {
 		}
 		return
 	}
+	w.placeLocked(name, wd, fd, count)
+}
+
+// placeLocked records the watch wd of the shard name, open at fd (-1 when
+// watched by name), and counts what it holds when count.
+func (w *Build) placeLocked(name string, wd int32, fd int, count bool) {
 	delete(w.failed, name)
 	if old, ok := w.shards[name]; ok && old.wd == wd {
-		unix.Close(fd) // the same directory, seen again
+		if fd >= 0 {
+			unix.Close(fd) // the same directory, seen again
+		}
 		return
 	}
 	w.dropLocked(name)
@@ -109,13 +197,13 @@ func (w *Build) addShardLocked(name string, count bool) {
 		delete(w.shards, other)
 	}
 	w.byWD[wd] = name
-	if count {
+	if count && fd >= 0 {
 		if t, err := scan.Subtree(fd, ".", w.root.Mount()); err == nil {
 			w.bytes.Add(t.DiskBytes)
 			w.files.Add(t.Files)
 		}
 	}
-	if w.opt.NoShardFDs {
+	if w.opt.NoShardFDs && fd >= 0 {
 		unix.Close(fd)
 		fd = -1
 	}

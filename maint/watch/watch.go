@@ -82,21 +82,36 @@ type Options struct {
 	// an RCU grace period (`gomaint run`, before its command can start),
 	// and each entry written costs two syscalls more. Not with TrackUse.
 	NoShardFDs bool
+	// Poll, when set, reads the queue of events that often instead of
+	// waking for each event (poll.go): for a watch that need not answer
+	// at once, such as `gomaint run`'s.
+	Poll time.Duration
 	// Entry, when set, hears from the watch's goroutine of every action
-	// entry go looked up (written false) and every action, output or
-	// executable entry written or moved in (written true): the working
-	// set of `gomaint run`. name is only valid during the call. It needs
-	// Counts set, for the lookups' events; it must not block.
-	Entry func(name []byte, written bool)
+	// entry go looked up (Looked), every action, output or executable
+	// entry written or moved in (Written), and every action or output file
+	// removed or moved out (Removed): the working set of `gomaint run`.
+	// name is only valid during the call. It needs Counts set, for the
+	// lookups' events; it must not block.
+	Entry func(name []byte, op EntryOp)
 }
+
+// EntryOp is what happened to an entry, for Options.Entry.
+type EntryOp int
+
+const (
+	Looked EntryOp = iota
+	Written
+	Removed
+)
 
 // Build is a watch on one build cache.
 type Build struct {
 	root   *safefs.Root
 	opt    Options
-	file   *os.File // the inotify instance, non-blocking, so Close wakes Run
+	file   *os.File // the inotify instance, non-blocking (so Close wakes Run) unless polled
 	ifd    int      // file's descriptor, for inotify_add_watch and rm_watch
 	rootWD int32
+	poll   *poller // with Options.Poll
 
 	mu     sync.Mutex
 	shards map[string]shard // by name; only names of shards, so at most 256
@@ -105,7 +120,8 @@ type Build struct {
 	// limit ran out, and lastErr the last such error.
 	failed  map[string]bool
 	lastErr *LimitError
-	budget  int // shard fds the open-file limit allows (shardBudget)
+	budget  int  // shard fds the open-file limit allows (shardBudget)
+	byName  bool // the shards were last watched by name (resyncByNameLocked)
 
 	bytes, files atomic.Int64
 	refreshed    atomic.Int64
@@ -140,12 +156,19 @@ const (
 // until Close, then calls Run in a goroutine. An error means no watch at
 // all; a watch that lacks some shards is returned, and Incomplete says so.
 func Open(root *safefs.Root, opt Options) (*Build, error) {
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	flags := unix.IN_CLOEXEC | unix.IN_NONBLOCK
+	if opt.Poll > 0 {
+		flags = unix.IN_CLOEXEC // so that os.NewFile leaves it out of the poller
+	}
+	fd, err := unix.InotifyInit1(flags)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_init1", err))
 	}
 	w := &Build{root: root, opt: opt, file: os.NewFile(uintptr(fd), "inotify"), ifd: fd,
 		shards: map[string]shard{}, byWD: map[int32]string{}, failed: map[string]bool{}, budget: shardBudget()}
+	if opt.Poll > 0 {
+		w.poll = newPoller()
+	}
 	if w.rootWD, err = w.add(root.FD, rootMask); err != nil {
 		w.file.Close()
 		return nil, fmt.Errorf("watch %s: %w", root.Path, limitError("inotify_add_watch", err))
@@ -187,7 +210,12 @@ func (w *Build) Adjust(bytes int64) { w.bytes.Add(bytes) }
 func (w *Build) SetFiles(n int64) { w.files.Store(n) }
 
 // Close stops Run; the caller must still wait for Run to return.
-func (w *Build) Close() error { return w.file.Close() }
+func (w *Build) Close() error {
+	if w.poll != nil {
+		return w.closePolled()
+	}
+	return w.file.Close()
+}
 
 // ErrRootGone ends Run when the cache root is removed, moved, replaced or
 // unmounted: the watch follows an inode, which no longer is the cache.
@@ -209,6 +237,9 @@ func (w *Build) Run() error {
 		}
 	}()
 	buf := make([]byte, 64<<10)
+	if w.poll != nil {
+		return w.runPolled(buf)
+	}
 	for {
 		n, err := w.file.Read(buf)
 		if errors.Is(err, os.ErrClosed) {
@@ -221,16 +252,27 @@ func (w *Build) Run() error {
 		if err := w.handle(buf[:n]); err != nil {
 			return err
 		}
-		if w.opt.Limit > 0 && w.bytes.Load() > w.opt.Limit && w.opt.Over != nil {
-			w.opt.Over()
-		}
+		w.checkOver()
+	}
+}
+
+// checkOver calls Over when the estimate is above Limit.
+func (w *Build) checkOver() {
+	if w.opt.Limit > 0 && w.bytes.Load() > w.opt.Limit && w.opt.Over != nil {
+		w.opt.Over()
 	}
 }
 
 // Drain makes Run handle every event the kernel has queued, then return
 // nil: a caller whose build has ended (its files closed, so their events
 // queued) hears of all of them, which Close would drop.
-func (w *Build) Drain() error { return w.file.SetReadDeadline(time.Now()) }
+func (w *Build) Drain() error {
+	if w.poll != nil {
+		w.poll.drainOnce.Do(func() { close(w.poll.drain) })
+		return nil
+	}
+	return w.file.SetReadDeadline(time.Now())
+}
 
 // drain reads the queue to its end, past the deadline the poller keeps.
 func (w *Build) drain(buf []byte) error {
@@ -324,7 +366,7 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 			w.opt.Counts.Hits.Add(1)
 		}
 		if w.opt.Entry != nil {
-			w.opt.Entry(name, false)
+			w.opt.Entry(name, Looked)
 		}
 	case mask&unix.IN_CREATE != 0 && !isDir:
 		w.files.Add(1)
@@ -333,12 +375,15 @@ func (w *Build) shardEvent(wd int32, mask uint32, name []byte) {
 		}
 	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 && !isDir:
 		w.files.Add(-1)
+		if w.opt.Entry != nil {
+			w.opt.Entry(name, Removed)
+		}
 	case mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) != 0:
 		if st, err := w.stat(fd, sname, string(name)); err == nil {
 			w.bytes.Add(int64(st.Blocks) * 512)
 			w.opt.Counts.written(kind, int64(st.Blocks)*512)
 			if w.opt.Entry != nil {
-				w.opt.Entry(name, true)
+				w.opt.Entry(name, Written)
 			}
 			if mask&unix.IN_MOVED_TO != 0 && !isDir {
 				w.files.Add(1)

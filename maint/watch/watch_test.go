@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomaint/gomaint/maint/safefs"
+	"github.com/gomaint/gomaint/maint/testenv"
 )
 
 // cache makes a build cache root with the shards named.
@@ -323,5 +325,62 @@ func TestNoShardFDs(t *testing.T) {
 	eventually(t, 5*time.Second, "a write into the new cd counts", func() bool { b, _ := w.Estimate(); return b >= b0+64<<10 })
 	if n := openFDs(t) - before; n != 2 {
 		t.Errorf("%d more fds than before Open after the writes; want 2", n)
+	}
+}
+
+// TestNoShardFDsByName: without shard fds, the shards are watched by name
+// from a thread of its own (resyncByNameLocked), never through a link to a
+// directory elsewhere, a file or a mount in the cache; and no thread is
+// left with the cache for its working directory (the main thread, when it
+// was the one, is parked for good rather than ended).
+func TestNoShardFDsByName(t *testing.T) {
+	testenv.Root(t) // for the bind mount
+	dir := cache(t, "00", "03", "04")
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "01")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "02"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(elsewhere, filepath.Join(dir, "04"), "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(filepath.Join(dir, "04"), unix.MNT_DETACH) })
+	w, _ := open(t, dir, Options{NoShardFDs: true, Counts: &Counts{}}, true)
+	w.mu.Lock()
+	byName := w.byName
+	w.mu.Unlock()
+	if !byName {
+		t.Fatal("the shards were not watched by name")
+	}
+	var want []uint64
+	for _, p := range []string{dir, filepath.Join(dir, "00"), filepath.Join(dir, "03")} {
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, st.Ino)
+	}
+	got := watchedInodes(t, w.file)
+	slices.Sort(got)
+	slices.Sort(want)
+	if w.Watches() != 2 || !slices.Equal(got, want) {
+		t.Errorf("%d shards watched, inodes %v; want 00 and 03 with the root, %v", w.Watches(), got, want)
+	}
+	tasks, err := filepath.Glob("/proc/self/task/*/cwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if d, err := os.Readlink(task); err == nil && (d == dir || strings.HasPrefix(d, dir+"/")) {
+			t.Errorf("%s is %s: a thread kept the cache for its working directory", task, d)
+		}
+	}
+	os.WriteFile(filepath.Join(elsewhere, strings.Repeat("ab", 32)+"-d"), make([]byte, 64<<10), 0o644)
+	os.WriteFile(filepath.Join(dir, "00", strings.Repeat("00", 32)+"-d"), make([]byte, 8<<10), 0o644)
+	eventually(t, 5*time.Second, "a write into 00 counts", func() bool { b, _ := w.Estimate(); return b > 0 })
+	if b, _ := w.Estimate(); b >= 64<<10 {
+		t.Errorf("estimate %d: a write through the link or into the mount counted", b)
 	}
 }

@@ -34,7 +34,8 @@ type Set struct {
 const setWorkers = 4
 
 // Set reads every action entry the run used for the output it names, and
-// measures them. Call it after Stop: its reads are not lookups.
+// measures them, or takes what the prefetcher read of them. Call it after
+// Stop: its reads are not lookups.
 func (b *Build) Set() *Set {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -43,22 +44,40 @@ func (b *Build) Set() *Set {
 		s.outputs[id] = true
 	}
 	named := map[string]bool{}
-	eachShard(b.Root, slices.Collect(maps.Keys(b.used)), func(fd int, id string) {
-		out, size, err := b.readAction(fd, id+"-a")
-		s.add(func() {
-			s.actions[id] = true
-			if err != nil {
-				s.Lost++
-				return
-			}
-			s.Entries++
-			s.Bytes += size
-			if out != "" {
-				named[out] = true
-			}
-		})
+	addAction := func(id string, r readEntry) {
+		s.actions[id] = true
+		if r.err != nil {
+			s.Lost++
+			return
+		}
+		s.Entries++
+		s.Bytes += r.size
+		if r.out != "" {
+			named[r.out] = true
+		}
+	}
+	var unread []string
+	for id := range b.used {
+		if r, ok := b.pf.actions[id]; ok {
+			addAction(id, r)
+		} else {
+			unread = append(unread, id)
+		}
+	}
+	eachShard(b.Root, unread, func(fd int, id string) {
+		out, size, err := b.readAction(fd, id+"-a", nil)
+		s.add(func() { addAction(id, readEntry{out: out, size: size, err: err}) })
 	})
-	eachShard(b.Root, slices.Collect(maps.Keys(named)), func(fd int, out string) {
+	var unmeasured []string
+	for out := range named {
+		if size, ok := b.pf.outputs[out]; ok {
+			s.outputs[out] = true
+			s.Bytes += size
+		} else {
+			unmeasured = append(unmeasured, out)
+		}
+	}
+	eachShard(b.Root, unmeasured, func(fd int, out string) {
 		size := b.measureOutput(fd, out+"-d")
 		s.add(func() {
 			s.outputs[out] = true
@@ -111,11 +130,15 @@ func eachShard(root *safefs.Root, ids []string, fn func(fd int, id string)) {
 const entrySize = 2 + 1 + idLen + 1 + idLen + 1 + 20 + 1 + 20 + 1
 
 // readAction returns the output id the action entry name names ("" when
-// it is not in go's format) and the entry's disk usage.
-func (b *Build) readAction(dirfd int, name string) (out string, size int64, err error) {
+// it is not in go's format) and the entry's disk usage; it counts the
+// entry in opened, when set, if it opened it.
+func (b *Build) readAction(dirfd int, name string, opened *atomic.Int64) (out string, size int64, err error) {
 	fd, err := b.Root.OpenFile(dirfd, name, unix.O_RDONLY)
 	if err != nil {
 		return "", 0, err
+	}
+	if opened != nil {
+		opened.Add(1)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t

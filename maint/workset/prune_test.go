@@ -94,8 +94,8 @@ func TestPruneKeepsUsedWrittenAndNew(t *testing.T) {
 		putAction(t, cache, id(9, 1), id(9, 2)) // a miss: written by the run
 		putOutput(t, cache, id(9, 2))
 	})
-	if b.Counts.Hits.Load() != 2 || b.Counts.Created.Load() != 1 || s.Entries != 3 || s.Lost != 0 {
-		t.Errorf("hits %d, created %d, set %+v", b.Counts.Hits.Load(), b.Counts.Created.Load(), s)
+	if b.Hits() != 2 || b.Counts.Created.Load() != 1 || s.Entries != 3 || s.Lost != 0 {
+		t.Errorf("hits %d, created %d, set %+v", b.Hits(), b.Counts.Created.Load(), s)
 	}
 	keep := []string{id(0, 1) + "-a", id(0, 2) + "-d", id(6, 1) + "-a", shared + "-d", id(9, 1) + "-a", id(9, 2) + "-d"}
 	for _, n := range keep {

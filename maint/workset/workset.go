@@ -41,6 +41,8 @@ type Build struct {
 	w        *watch.Build
 	done     chan error
 	measured chan int64 // nil until Measure
+	pf       *prefetcher
+	stopPF   sync.Once
 
 	mu      sync.Mutex
 	used    map[string]bool // action ids looked up or written
@@ -48,18 +50,23 @@ type Build struct {
 	lost    bool            // the kernel dropped events
 }
 
+// pollEvery is how often the watch reads its queue of events: it need not
+// answer at once, and a build makes thousands (watch.Options.Poll).
+const pollEvery = 100 * time.Millisecond
+
 // Watch begins watching the build cache open at root. The caller calls
 // Measure and starts the command after it returns, and calls Stop when
 // the command has ended.
 func Watch(root *safefs.Root) (*Build, error) {
 	b := &Build{Root: root, Start: time.Now(), used: map[string]bool{}, written: map[string]bool{},
-		done: make(chan error, 1)}
-	w, err := watch.Open(root, watch.Options{Counts: &b.Counts, Entry: b.entry, Overflow: b.overflow, NoShardFDs: true})
+		done: make(chan error, 1), pf: newPrefetcher()}
+	w, err := watch.Open(root, watch.Options{Counts: &b.Counts, Entry: b.entry, Overflow: b.overflow, NoShardFDs: true, Poll: pollEvery})
 	if err != nil {
 		return nil, err
 	}
 	b.w = w
 	go func() { b.done <- w.Run() }()
+	go b.prefetch()
 	return b, nil
 }
 
@@ -76,19 +83,30 @@ func (b *Build) Measure() {
 	}()
 }
 
-// entry records one event of the watch (its goroutine).
-func (b *Build) entry(name []byte, written bool) {
+// entry records one event of the watch (its goroutine), and has the
+// prefetcher read each action entry used, again when it changes.
+func (b *Build) entry(name []byte, op watch.EntryOp) {
 	if len(name) < idLen+2 {
 		return
 	}
 	id := string(name[:idLen])
+	action := name[idLen+1] == 'a'
 	b.mu.Lock()
-	if name[idLen+1] == 'a' {
+	defer b.mu.Unlock()
+	switch {
+	case op == watch.Removed:
+		b.pf.changed(id, !action)
+	case action && op == watch.Written:
+		b.pf.changed(id, false)
 		b.used[id] = true
-	} else if written {
+		b.pf.queue(id)
+	case action && !b.used[id]:
+		b.used[id] = true
+		b.pf.queue(id)
+	case !action && op == watch.Written:
 		b.written[id] = true
+		b.pf.changed(id, true)
 	}
-	b.mu.Unlock()
 }
 
 func (b *Build) overflow() {
@@ -107,6 +125,9 @@ func (b *Build) Stop() error {
 	if b.measured != nil {
 		b.Before = <-b.measured
 	}
+	// Before the drain, so that every lookup event of its own is in it.
+	b.stopPF.Do(func() { close(b.pf.stop) })
+	<-b.pf.done
 	if err := b.w.Drain(); err != nil {
 		b.w.Close() // ends Run, which cannot drain
 		<-b.done
@@ -135,6 +156,10 @@ func (b *Build) Close() { b.w.Close() }
 // HandTo hands the watch's inotify instance to h, after Stop, instead of
 // Close: h frees it without waiting for the kernel.
 func (b *Build) HandTo(h *watch.Handoff) { h.Add(b.w) }
+
+// Hits is the number of action entries go looked up and found: the
+// watch's count, less the prefetcher's own reads. Valid after Stop.
+func (b *Build) Hits() int64 { return max(0, b.Counts.Hits.Load()-b.pf.own.Load()) }
 
 // Used is the number of action entries the run looked up or wrote.
 func (b *Build) Used() int {
