@@ -81,11 +81,12 @@ func (w *Build) resyncByNameLocked() bool {
 	w.byName = true
 	for i, a := range out {
 		name := layout.ShardName(i)
+		le := limitError("inotify_add_watch", a.err)
 		switch {
 		case a.err == nil:
 			w.placeLocked(name, a.wd, -1, false)
-		case errors.As(limitError("inotify_add_watch", a.err), new(*LimitError)):
-			w.failLocked(name, limitError("inotify_add_watch", a.err))
+		case errors.As(le, new(*LimitError)):
+			w.failLocked(name, le)
 		default:
 			// Not there (any more), not a directory, or another mount.
 			w.dropLocked(name)

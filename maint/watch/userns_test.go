@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,7 +20,8 @@ const inUserNS = "GOMAINT_WATCH_TEST_USERNS"
 // (here a limit of 100 in a user namespace of our own, which the kernel
 // enforces as it enforces the host's), Open watches what it can and
 // Incomplete names the limit and the shards left out; once the limit is
-// raised, Resync watches them all.
+// raised, Resync watches them all. Both with shard fds and without, when
+// shards are watched by name (resyncByNameLocked).
 func TestWatchLimitUserNamespace(t *testing.T) {
 	if userNamespace(t) {
 		watchLimitChild(t)
@@ -61,9 +63,22 @@ func setWatchLimit(t *testing.T, n string) {
 }
 
 func watchLimitChild(t *testing.T) {
+	for _, opt := range []Options{{}, {NoShardFDs: true, Counts: &Counts{}}} {
+		// A subtest each: the first watch's are freed before the second.
+		t.Run(fmt.Sprint("NoShardFDs=", opt.NoShardFDs), func(t *testing.T) { watchLimit(t, opt) })
+	}
+}
+
+func watchLimit(t *testing.T, opt Options) {
 	dir := cache(t, allShards()...)
 	setWatchLimit(t, "100")
-	w, _ := open(t, dir, Options{}, false)
+	w, _ := open(t, dir, opt, false)
+	w.mu.Lock()
+	byName := w.byName
+	w.mu.Unlock()
+	if byName != opt.NoShardFDs {
+		t.Errorf("NoShardFDs %v: shards watched by name: %v", opt.NoShardFDs, byName)
+	}
 	var l *LimitError
 	err := w.Incomplete()
 	if !errors.As(err, &l) || l.Limit != "fs.inotify.max_user_watches" {

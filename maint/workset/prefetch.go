@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gomaint/gomaint/maint/scan"
 )
 
@@ -165,29 +163,17 @@ func (b *Build) genOf(id string, output bool) uint32 {
 	return b.pf.gen[entryKey{id, output}]
 }
 
-// byShard calls fn for each id with its shard open at fd (-1 when it
-// cannot be opened), a shard at a time; false when stopped first.
+// byShard is eachShard on the prefetcher's own thread, a shard at a time;
+// false when stopped first.
 func (b *Build) byShard(ids []string, fn func(fd int, id string)) bool {
-	groups := map[string][]string{}
-	for _, id := range ids {
-		groups[id[:2]] = append(groups[id[:2]], id)
-	}
+	groups := groupByShard(ids)
 	for _, shard := range slices.Sorted(maps.Keys(groups)) {
 		select {
 		case <-b.pf.stop:
 			return false
 		default:
 		}
-		fd, err := b.Root.OpenDir(shard)
-		if err != nil {
-			fd = -1
-		}
-		for _, id := range groups[shard] {
-			fn(fd, id)
-		}
-		if fd >= 0 {
-			unix.Close(fd)
-		}
+		inShard(b.Root, shard, groups[shard], fn)
 	}
 	return true
 }

@@ -99,30 +99,42 @@ func (s *Set) add(change func()) {
 // setWorkers shards are open. Ids whose shard cannot be opened get fd -1,
 // which every *at call refuses.
 func eachShard(root *safefs.Root, ids []string, fn func(fd int, id string)) {
-	byShard := map[string][]string{}
-	for _, id := range ids {
-		byShard[id[:2]] = append(byShard[id[:2]], id)
-	}
+	byShard := groupByShard(ids)
 	shards := slices.Collect(maps.Keys(byShard))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range setWorkers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(shards); i = int(next.Add(1) - 1) {
-				fd, err := root.OpenDir(shards[i])
-				if err != nil {
-					fd = -1
-				}
-				for _, id := range byShard[shards[i]] {
-					fn(fd, id)
-				}
-				if fd >= 0 {
-					unix.Close(fd)
-				}
+				inShard(root, shards[i], byShard[shards[i]], fn)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// groupByShard groups entry ids by the shard that holds them.
+func groupByShard(ids []string) map[string][]string {
+	byShard := map[string][]string{}
+	for _, id := range ids {
+		byShard[id[:2]] = append(byShard[id[:2]], id)
+	}
+	return byShard
+}
+
+// inShard calls fn for each of ids with the shard open at fd, or -1 when
+// it cannot be opened, which every *at call refuses.
+func inShard(root *safefs.Root, shard string, ids []string, fn func(fd int, id string)) {
+	fd, err := root.OpenDir(shard)
+	if err != nil {
+		fd = -1
+	}
+	for _, id := range ids {
+		fn(fd, id)
+	}
+	if fd >= 0 {
+		unix.Close(fd)
+	}
 }
 
 // entrySize is the length of an action entry go writes:
