@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -64,12 +65,42 @@ func gomaintAs(t *testing.T, env []string, attr *syscall.SysProcAttr, args ...st
 	return collect(t, cmd)
 }
 
-// collect runs cmd to its end and returns its exit status and output.
+// collectTimeout is how long collect lets a command run: no command of
+// these tests takes a tenth of it, even under the race detector and qemu.
+const collectTimeout = 5 * time.Minute
+
+// collect runs cmd to its end and returns its exit status and output. A
+// hang fails the test with where it hung, not as the package's timeout
+// minutes later: a command still running after collectTimeout gets
+// SIGABRT (a Go program prints every goroutine, GOTRACEBACK=all), and
+// the test fails with that and the process tree. gomaint run forwards
+// SIGQUIT, so SIGABRT it is.
 func collect(t *testing.T, cmd *exec.Cmd) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	cmd.Env = append(cmd.Env, "GOTRACEBACK=all") // callers set Env
+	// A process the command left behind holding its output is a failure
+	// too, after WaitDelay, not a hang.
+	cmd.WaitDelay = 30 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hung := make(chan []byte, 1)
+	timer := time.AfterFunc(collectTimeout, func() {
+		hung <- descendants()
+		cmd.Process.Signal(syscall.SIGABRT)
+	})
+	err := cmd.Wait()
+	timer.Stop()
+	select {
+	case tree := <-hung:
+		t.Fatalf("%s still ran after %v; the processes then:\n%s\nits stderr, with SIGABRT's traceback:\n%s", cmd, collectTimeout, tree, errb.String())
+	default:
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		t.Fatalf("%s ended, but something it started still held its output %v later:\n%s", cmd, cmd.WaitDelay, descendants())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -77,6 +108,30 @@ func collect(t *testing.T, cmd *exec.Cmd) result {
 		t.Fatal(err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// descendants lists this test's processes below it, with their state and
+// command lines: ps --ppid, by hand, for any depth.
+func descendants() []byte {
+	var out bytes.Buffer
+	ps, _ := exec.Command("ps", "-eo", "pid=,ppid=,stat=,etime=,args=").Output()
+	kids := map[string][]string{}
+	lines := map[string]string{}
+	for _, l := range strings.Split(string(ps), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 {
+			kids[f[1]] = append(kids[f[1]], f[0])
+			lines[f[0]] = l
+		}
+	}
+	var walk func(pid string, depth int)
+	walk = func(pid string, depth int) {
+		for _, k := range kids[pid] {
+			fmt.Fprintf(&out, "%s%s\n", strings.Repeat("  ", depth), strings.TrimSpace(lines[k]))
+			walk(k, depth+1)
+		}
+	}
+	walk(fmt.Sprint(os.Getpid()), 0)
+	return out.Bytes()
 }
 
 func writeConfig(t *testing.T, body string) string {

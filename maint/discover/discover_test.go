@@ -45,7 +45,7 @@ func TestEnvFileOrder(t *testing.T) {
 // `go env` says, and the native computation agrees with it.
 func TestResolveAgreesWithGo(t *testing.T) {
 	testenv.Command(t, "go")
-	home := t.TempDir()
+	home := testenv.GoHome(t)
 	environ := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
 	e := Resolve(context.Background(), environ)
 	if e.Source != "go env" || e.GoCmd == "" {
@@ -84,7 +84,7 @@ func TestNoGo(t *testing.T) {
 // means to the real go command.
 func TestEnvFileAgreesWithGo(t *testing.T) {
 	testenv.Command(t, "go")
-	home := t.TempDir()
+	home := testenv.GoHome(t)
 	envFile := filepath.Join(home, "goenv")
 	body := "# edited by hand\n GOCACHE=/spaced/key\nGOMODCACHE=/srv/mod\nGOMODCACHE= /spaced/value\nGOCACHE=/srv/build\r\ngopath=/lower\nGOTOOLCHAIN=\n"
 	if err := os.WriteFile(envFile, []byte(body), 0o644); err != nil {

@@ -129,6 +129,23 @@ func Run(t testing.TB, env []string, dir string, name string, args ...string) st
 	return out.String()
 }
 
+// GoHome returns a new home directory for the go command, removed after the
+// test, with Go's telemetry off. Otherwise each go run in a fresh home
+// starts a telemetry sidecar that outlives it and writes under
+// .config/go/telemetry while the test's cleanup removes the directory.
+func GoHome(t testing.TB) string {
+	t.Helper()
+	home := t.TempDir()
+	dir := filepath.Join(home, ".config", "go", "telemetry")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mode"), []byte("off\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
 // GoEnv is an environment for the go command with its caches under dir.
 func GoEnv(dir string) []string {
 	env := []string{
