@@ -155,6 +155,10 @@ func (r *runner) execute(argv []string, errs io.Writer, started func()) (int, os
 	r.started = time.Now()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, errs
+	// errs is read through a pipe, which a process the command leaves
+	// running keeps open: the run ends with the command, as the command
+	// alone would, once what it wrote is read (orphanGrace).
+	cmd.WaitDelay = orphanGrace
 	if err := cmd.Start(); err != nil {
 		safetext.Fprintf(r.stderr, "gomaint run: %v\n", err)
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
@@ -176,6 +180,12 @@ func (r *runner) execute(argv []string, errs io.Writer, started func()) (int, os
 		}
 	}
 }
+
+// orphanGrace is how long the run reads the command's standard error
+// after the command ended, for what a process it left running writes
+// there; what the command wrote itself is in the pipe by then. After it,
+// such a process gets EPIPE.
+const orphanGrace = 2 * time.Second
 
 // goTempDir is where go makes its temporary files, as go decides it.
 func goTempDir() string {

@@ -227,6 +227,28 @@ func TestRunExitStatusAndStreams(t *testing.T) {
 	}
 }
 
+// TestRunDoesNotWaitForOrphans: gomaint run ends when its command does,
+// as the command alone would, even when a process the command left
+// behind still holds the standard error gomaint reads for failures.
+func TestRunDoesNotWaitForOrphans(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir)
+	pidFile := filepath.Join(dir, "orphan")
+	t.Cleanup(func() {
+		if pid, err := os.ReadFile(pidFile); err == nil {
+			exec.Command("kill", strings.TrimSpace(string(pid))).Run()
+		}
+	})
+	start := time.Now()
+	r := runIn(t, env, dir, "", "run", "--log", "none", "--", "sh", "-c", `sleep 120 >/dev/null & echo $! >"$0"; echo late >&2`, pidFile)
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "late\n") {
+		t.Errorf("gomaint run: %+v", r)
+	}
+	if took := time.Since(start); took > 60*time.Second {
+		t.Errorf("gomaint run took %v: it waited for the orphan to close standard error", took)
+	}
+}
+
 func TestRunSIGTERMEndsTheCommandWithoutPruning(t *testing.T) {
 	a, _, env, onlyB := twoModules(t)
 	cache := gocacheOf(env)
