@@ -123,6 +123,9 @@ func startServe(t *testing.T, env []string, args ...string) *daemonProc {
 		stderr: &syncBuffer{}, env: env, exited: make(chan struct{})}
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stderr = d.stderr
+	// A process the daemon started, still holding its stderr once it is
+	// killed, fails the test (below), rather than hang it.
+	d.cmd.WaitDelay = 30 * time.Second
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +135,11 @@ func startServe(t *testing.T, env []string, args ...string) *daemonProc {
 	}()
 	t.Cleanup(func() {
 		d.cmd.Process.Kill()
-		<-d.exited
+		select {
+		case <-d.exited:
+		case <-time.After(time.Minute):
+			t.Errorf("the daemon's Wait did not return a minute after SIGKILL; the processes:\n%s", descendants())
+		}
 		if t.Failed() {
 			t.Logf("daemon stderr:\n%s", d.stderr.String())
 		}
