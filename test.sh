@@ -112,6 +112,11 @@ qemu_skip=(
   # Checks the mount-id fallback against the kernel's own mount id, which
   # qemu does not pass on.
   TestMountIDFallback
+  # qemu-user 7.2 deadlocks, now and then, the child of a multi-threaded
+  # program whose execve fails: the forked qemu runs guest code again and
+  # waits on a lock no thread of it holds (9 of 86 failed execs of gomaint
+  # run under load, none of 472 that succeeded). Natively it cannot.
+  TestRunCannotStart
   # qemu cannot clone into a new user namespace (EINVAL).
   TestLifecycleDegraded TestWatchLimitUserNamespace TestModulesLimitUserNamespace
   # The test itself fixes an amd64 Go, not $GOROOT: the daemon's PATH is

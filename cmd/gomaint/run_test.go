@@ -205,8 +205,6 @@ func TestRunExitStatusAndStreams(t *testing.T) {
 	}{
 		{[]string{"sh", "-c", "exit 7"}, 7},
 		{[]string{"sh", "-c", "kill -TERM $$"}, 143},
-		{[]string{"/nonexistent/command"}, 127},
-		{[]string{dir}, 126}, // a directory cannot be run
 	} {
 		r := runIn(t, env, dir, "", append([]string{"run", "--log", "none", "--"}, c.argv...)...)
 		if r.code != c.code {
@@ -246,6 +244,26 @@ func TestRunDoesNotWaitForOrphans(t *testing.T) {
 	}
 	if took := time.Since(start); took > 60*time.Second {
 		t.Errorf("gomaint run took %v: it waited for the orphan to close standard error", took)
+	}
+}
+
+// TestRunCannotStart: a command that cannot be run exits 127 when it is
+// not there, 126 when it is but cannot be run, as a shell's would.
+func TestRunCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testenv.GoEnv(dir), "XDG_CONFIG_HOME="+dir)
+	for _, c := range []struct {
+		argv []string
+		code int
+	}{
+		{[]string{"/nonexistent/command"}, 127},
+		{[]string{"no-such-command-on-path"}, 127},
+		{[]string{dir}, 126}, // a directory
+	} {
+		r := runIn(t, env, dir, "", append([]string{"run", "--log", "none", "--"}, c.argv...)...)
+		if r.code != c.code || !strings.HasPrefix(r.stderr, "gomaint run: ") {
+			t.Errorf("%v: exit %d, want %d: %+v", c.argv, r.code, c.code, r)
+		}
 	}
 }
 
