@@ -38,14 +38,7 @@ func TestPolledWatch(t *testing.T) {
 	if err := w.Drain(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after Drain: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after Drain")
-	}
+	returnsNil(t, done, "Drain")
 	if h, m := counts.Hits.Load(), counts.Misses.Load(); h != lookups || m != lookups {
 		t.Errorf("%d hits and %d misses after Drain; want %d of each", h, m, lookups)
 	}
@@ -56,12 +49,18 @@ func TestPolledWatchClose(t *testing.T) {
 	dir := cache(t, "00")
 	w, done := open(t, dir, Options{NoShardFDs: true, Counts: &Counts{}, Poll: time.Hour}, true)
 	w.Close()
+	returnsNil(t, done, "Close")
+}
+
+// returnsNil waits for Run, after the call named after, to return nil.
+func returnsNil(t *testing.T, done <-chan error, after string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("Run after Close: %v", err)
+			t.Fatalf("Run after %s: %v", after, err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after Close")
+		t.Fatalf("Run did not return after %s", after)
 	}
 }
