@@ -283,7 +283,8 @@ func TestServeNotifyProtocol(t *testing.T) {
 }
 
 // TestServeGOROOTMissing: no READY, the event and status say why, exit 78,
-// all within a second.
+// early: before any audit, within seconds. (A race-built daemon took 1.2 s
+// under the full CI load, so the bound is 3 s, not 1.)
 func TestServeGOROOTMissing(t *testing.T) {
 	n := newNotifySocket(t)
 	cfg, _, _ := twoTargets(t, "[goroot]\nrequired = true\npath = \"/nonexistent/go\"\n")
@@ -294,8 +295,8 @@ func TestServeGOROOTMissing(t *testing.T) {
 	if code != 78 {
 		t.Errorf("exit %d, want 78", code)
 	}
-	if took > time.Second {
-		t.Errorf("took %s to fail; want under a second", took)
+	if took > 3*time.Second {
+		t.Errorf("took %s to fail; want under 3 seconds", took)
 	}
 	time.Sleep(50 * time.Millisecond) // the last datagram
 	for _, m := range n.all() {
