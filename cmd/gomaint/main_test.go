@@ -217,7 +217,7 @@ func TestAuditJSON(t *testing.T) {
 		filepath.Join(dir, "gocache"), filepath.Join(dir, "gomodcache")))
 	r := gomaint(t, nil, "audit", "--json", "--config", f, "--log", "none")
 	if r.code != 0 { // OVER_LIMIT is a warning, below the default --fail-on error
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+		t.Fatalf("exit %d: %s\n%s", r.code, r.stderr, r.stdout) // the report says why
 	}
 	var rep struct {
 		Version int `json:"version"`
