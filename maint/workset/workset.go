@@ -54,8 +54,8 @@ type Build struct {
 // answer at once, and a build makes thousands (watch.Options.Poll).
 const pollEvery = 100 * time.Millisecond
 
-// Watch begins watching the build cache open at root. The caller calls
-// Measure and starts the command after it returns, and calls Stop when
+// Watch begins watching the build cache open at root. The caller starts
+// the command after it returns, then calls Measure, and calls Stop when
 // the command has ended.
 func Watch(root *safefs.Root) (*Build, error) {
 	b := &Build{Root: root, Start: time.Now(), used: map[string]bool{}, written: map[string]bool{},
@@ -70,8 +70,9 @@ func Watch(root *safefs.Root) (*Build, error) {
 	return b, nil
 }
 
-// Measure begins measuring the cache's size (Before), beside the command,
-// not before it: a walk of a large cache would delay every build. It reads
+// Measure begins measuring the cache's size (Before); call it once the
+// command has started, to run beside it: a walk of a large cache would
+// delay every build. It reads
 // directories only, which the watch passes over, on a thread of its own at
 // idle priority (scan.LowerThread): the command comes first.
 func (b *Build) Measure() {
