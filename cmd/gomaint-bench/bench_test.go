@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,33 @@ func TestWriteConfig(t *testing.T) {
 	}
 	if m.Name != "mod" || m.Kind != config.Mod || m.Path != "/var/tmp/mod" || time.Duration(m.MinAge) != time.Hour {
 		t.Errorf("mod target %+v", m)
+	}
+}
+
+// TestMedianCI: the interval is made of order statistics chosen by the
+// binomial distribution: the 10th and 21st of 30 values, the extremes of
+// 6, none for 5.
+func TestMedianCI(t *testing.T) {
+	vals := func(n int) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64((i*7)%n + 1) // 1..n, shuffled (7 is prime to 30, 6, 5)
+		}
+		return xs
+	}
+	for _, c := range []struct {
+		n      int
+		lo, hi float64
+		ok     bool
+	}{{30, 10, 21, true}, {6, 1, 6, true}, {5, 0, 0, false}, {0, 0, 0, false}} {
+		xs := vals(c.n)
+		lo, hi, ok := medianCI(xs)
+		if lo != c.lo || hi != c.hi || ok != c.ok {
+			t.Errorf("medianCI of %d values = %v, %v, %v; want %v, %v, %v", c.n, lo, hi, ok, c.lo, c.hi, c.ok)
+		}
+		if !slices.Equal(xs, vals(c.n)) {
+			t.Errorf("medianCI reordered its argument: %v", xs)
+		}
 	}
 }
 

@@ -126,7 +126,8 @@ func (r *runBench) checkRun(oh *overhead, i int, s sample) {
 // time, and returns the targets missed. The overhead is the median over
 // the rounds of a run's wall time over the bare build's of the same round,
 // less one: a round's builds run minutes apart at most, so drift on a
-// shared machine cancels out.
+// shared machine cancels out. Its confidence interval says how far the
+// rounds' spread leaves it from the target.
 func (oh *overhead) print(quick bool) (missed []string) {
 	bare := oh.samples(0)
 	if len(bare) == 0 {
@@ -144,6 +145,10 @@ func (oh *overhead) print(quick bool) (missed []string) {
 			ratios[k] = s.wall.Seconds() / bare[k].wall.Seconds()
 		}
 		over, own := median(ratios)-1, median(oh.own[i])
+		ci := ""
+		if lo, hi, ok := medianCI(ratios); ok {
+			ci = fmt.Sprintf(", 95%% CI %+.1f%% to %+.1f%%", 100*(lo-1), 100*(hi-1))
+		}
 		t := fmt.Sprintf("target < %.0f%%", 100*targetRunOverhead)
 		switch {
 		case quick:
@@ -152,8 +157,8 @@ func (oh *overhead) print(quick bool) (missed []string) {
 			missed = append(missed, fmt.Sprintf("%s: %s took %.1f%% longer than the bare build, >= %.0f%%",
 				oh.what, oh.tools[i].name, 100*over, 100*targetRunOverhead))
 		}
-		fmt.Printf("  %s: wall %s, %+.1f%% (%s); CPU %s, %+.1f%%; gomaint's own wall time around the command %s (%.1f%%)\n",
-			oh.tools[i].name, secs(medianWall(ss)), 100*over, t, secs(medianBy(ss, cpu)), 100*(medianBy(ss, cpu)/cpus-1), secs(own), 100*own/wall)
+		fmt.Printf("  %s: wall %s, %+.1f%%%s (%s); CPU %s, %+.1f%%; gomaint's own wall time around the command %s (%.1f%%)\n",
+			oh.tools[i].name, secs(medianWall(ss)), 100*over, ci, t, secs(medianBy(ss, cpu)), 100*(medianBy(ss, cpu)/cpus-1), secs(own), 100*own/wall)
 	}
 	return missed
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -18,6 +19,26 @@ func median(xs []float64) float64 {
 	slices.Sort(xs)
 	n := len(xs)
 	return (xs[(n-1)/2] + xs[n/2]) / 2
+}
+
+// medianCI is a distribution-free 95% confidence interval for the median
+// of xs: its k-th smallest and k-th largest values, k the largest for
+// which a Binomial(n, 1/2) falls below k with probability at most 2.5%.
+// ok is false for fewer than 6 values, too few for one.
+func medianCI(xs []float64) (lo, hi float64, ok bool) {
+	n := len(xs)
+	k, below, p := 0, 0.0, math.Pow(0.5, float64(n)) // p: P(B = k)
+	for k < n && below+p <= 0.025 {
+		below += p
+		p = p * float64(n-k) / float64(k+1)
+		k++
+	}
+	if k == 0 {
+		return 0, 0, false
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[k-1], xs[n-k], true
 }
 
 // medianBy is the median of f over the runs, in seconds.
