@@ -129,6 +129,16 @@ func Run(t testing.TB, env []string, dir string, name string, args ...string) st
 	return out.String()
 }
 
+// telemetryOff writes Go's telemetry mode, off, for the configuration
+// directory dir (os.UserConfigDir), as far as it can: a test whose dir
+// cannot be written fails on its own.
+func telemetryOff(dir string) {
+	tdir := filepath.Join(dir, "go", "telemetry")
+	if os.MkdirAll(tdir, 0o755) == nil {
+		os.WriteFile(filepath.Join(tdir, "mode"), []byte("off\n"), 0o644)
+	}
+}
+
 // GoHome returns a new home directory for the go command, removed after the
 // test, with Go's telemetry off. Otherwise each go run in a fresh home
 // starts a telemetry sidecar that outlives it and writes under
@@ -136,18 +146,18 @@ func Run(t testing.TB, env []string, dir string, name string, args ...string) st
 func GoHome(t testing.TB) string {
 	t.Helper()
 	home := t.TempDir()
-	dir := filepath.Join(home, ".config", "go", "telemetry")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "mode"), []byte("off\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	telemetryOff(filepath.Join(home, ".config"))
 	return home
 }
 
-// GoEnv is an environment for the go command with its caches under dir.
+// GoEnv is an environment for the go command with its caches under dir,
+// which is its home. It turns Go's telemetry off there, for HOME and for an
+// XDG_CONFIG_HOME of dir (telemetryOff): the tests that run go in it run
+// gomaint, whose go env would otherwise leave a telemetry sidecar writing
+// in dir while the test's cleanup removes it.
 func GoEnv(dir string) []string {
+	telemetryOff(filepath.Join(dir, ".config"))
+	telemetryOff(dir)
 	env := []string{
 		"GOCACHE=" + filepath.Join(dir, "gocache"),
 		"GOMODCACHE=" + filepath.Join(dir, "gomodcache"),
