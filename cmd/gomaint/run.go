@@ -76,7 +76,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	scan.Close()
 	rep := &runReport{Command: argv, ExitStatus: status, DurationMS: time.Since(r.started).Milliseconds(), Failures: scan.Failures()}
-	handedOff := r.stop()
+	r.stop()
 	if sig != nil {
 		rep.Signal = sig.String()
 	}
@@ -100,7 +100,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			safetext.Fprintf(stderr, "gomaint run: --summary: %v\n", err)
 		}
 	}
-	<-handedOff
 	return status
 }
 
@@ -136,10 +135,8 @@ func (r *runner) measure() {
 // cache's waits for the walk that measured it), and frees them through a
 // watch.Handoff: the kernel takes a grace period to free an inotify
 // instance (6 to 20 ms), which neither the report nor the caller of
-// gomaint run need wait for. The handoff starts a process (0.5 ms), beside
-// the report: the returned channel closes once it is done, which the exit
-// waits for, as it would otherwise wait for the kernel.
-func (r *runner) stop() (handedOff <-chan struct{}) {
+// gomaint run need wait for.
+func (r *runner) stop() {
 	var stopping sync.WaitGroup
 	for _, b := range r.builds {
 		stopping.Go(func() { b.stopErr = b.ws.Stop() })
@@ -155,12 +152,7 @@ func (r *runner) stop() (handedOff <-chan struct{}) {
 	for _, m := range r.mods {
 		h.AddModules(m.m)
 	}
-	done := make(chan struct{})
-	go func() {
-		h.Close()
-		close(done)
-	}()
-	return done
+	h.Close()
 }
 
 // execute runs argv with the standard streams passed through (standard
