@@ -58,10 +58,12 @@ fi
 # The arm64 tests below start arm64 programs (gomaint, an arm64 go, those of
 # an arm64 root file system) directly: binfmt_misc hands them to qemu.
 # Installing qemu-user-static registers it through systemd-binfmt when
-# binfmt_misc is mounted. Flag F (qemu opened at registration) lets it run
-# them in a root that has no qemu of its own.
+# binfmt_misc is mounted; a VM or container without systemd may boot
+# without it, so root mounts it first. Flag F (qemu opened at
+# registration) lets qemu run them in a root that has no qemu of its own.
 binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64
 if ! grep -qx enabled "$binfmt" 2>/dev/null && [ "$(id -u)" -eq 0 ] && [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
   /usr/lib/systemd/systemd-binfmt /usr/lib/binfmt.d/qemu-aarch64.conf || true
 fi
 if ! grep -qx enabled "$binfmt" 2>/dev/null || ! grep -q '^flags: .*F' "$binfmt"; then
