@@ -123,7 +123,7 @@ type watchedBuild struct {
 }
 
 // measure starts measuring each build cache beside the command, once it
-// has started: a walk started before it delayed its start by 2 to 3 ms on
+// has started: a walk started before it delayed its start by 1 to 3 ms on
 // two cores.
 func (r *runner) measure() {
 	for _, b := range r.builds {

@@ -72,9 +72,9 @@ func Watch(root *safefs.Root) (*Build, error) {
 
 // Measure begins measuring the cache's size (Before); call it once the
 // command has started, to run beside it: a walk of a large cache would
-// delay every build. It reads
-// directories only, which the watch passes over, on a thread of its own at
-// idle priority (scan.LowerThread): the command comes first.
+// delay every build. It reads directories only, which the watch passes
+// over, on a thread of its own at idle priority (scan.LowerThread): the
+// command comes first.
 func (b *Build) Measure() {
 	b.measured = make(chan int64, 1)
 	go func() {
