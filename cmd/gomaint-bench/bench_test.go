@@ -87,7 +87,7 @@ func TestMedianCI(t *testing.T) {
 	vals := func(n int) []float64 {
 		xs := make([]float64, n)
 		for i := range xs {
-			xs[i] = float64((i*7)%n + 1) // 1..n, shuffled (7 is prime to 30, 6, 5)
+			xs[i] = float64((i*7)%n + 1) // a permutation of 1..n (7 is prime to 30, 6 and 5), out of order for 30 and 5
 		}
 		return xs
 	}
